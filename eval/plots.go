@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
@@ -68,8 +69,20 @@ func newPlot(o ChartOptions) *plot.Plot {
 	}
 	p.Legend.Top = true
 	p.Legend.Left = true
+	sans(&p.Title.TextStyle.Font)
+	sans(&p.X.Label.TextStyle.Font)
+	sans(&p.Y.Label.TextStyle.Font)
+	sans(&p.X.Tick.Label.Font)
+	sans(&p.Y.Tick.Label.Font)
+	sans(&p.Legend.TextStyle.Font)
+	p.Legend.TextStyle.Font.Size = vg.Points(8)
 	return p
 }
+
+// sans switches a font to the sans-serif variant (the report's CSS maps it
+// to the reader's sans-serif font; gonum/plot lays text out with the
+// metrics of Liberation Sans, which it embeds).
+func sans(f *font.Font) { f.Variant = "Sans" }
 
 func render(p *plot.Plot, h vg.Length) ([]byte, error) {
 	if h == 0 {

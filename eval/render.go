@@ -1,0 +1,701 @@
+package eval
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/folio-rl/folio/internal/atomicfile"
+)
+
+// Files written by WriteReport into a run directory.
+const (
+	ReportHTML = "report.html"
+	ReportMD   = "report.md"
+	ReportJSON = "report.json"
+	ChartsDir  = "charts"
+)
+
+// maxChartPoints bounds the points per series drawn in a chart; longer
+// series are thinned by a fixed stride (the SVG stays small and the shape
+// is kept; tables always use every bar).
+const maxChartPoints = 1500
+
+// Chart is one rendered chart of the report.
+type Chart struct {
+	ID    string
+	Title string
+	SVG   []byte
+}
+
+// WriteReport computes the report from res and writes report.html,
+// report.md, report.json, charts/*.svg and CSV files into dir. Every file
+// is written atomically; the same res gives byte-identical files.
+func WriteReport(dir string, res *Results) (*Report, error) {
+	rep, err := BuildReport(res)
+	if err != nil {
+		return nil, err
+	}
+	charts, err := Charts(rep, res)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, ChartsDir), 0o755); err != nil {
+		return nil, fmt.Errorf("eval: %w", err)
+	}
+	for _, c := range charts {
+		if err := atomicfile.WriteFile(filepath.Join(dir, ChartsDir, c.ID+".svg"), c.SVG, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	js, err := json.MarshalIndent(rep, "", " ")
+	if err != nil {
+		return nil, fmt.Errorf("eval: encoding report: %w", err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, ReportJSON), append(js, '\n'), 0o644); err != nil {
+		return nil, err
+	}
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, rep, charts); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, ReportMD), md.Bytes(), 0o644); err != nil {
+		return nil, err
+	}
+	var html bytes.Buffer
+	if err := WriteHTML(&html, rep, charts); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, ReportHTML), html.Bytes(), 0o644); err != nil {
+		return nil, err
+	}
+	if err := writeCSVs(dir, rep, res); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// stride returns the sampling step that keeps at most maxChartPoints points.
+func stride(n int) int { return max(1, (n+maxChartPoints-1)/maxChartPoints) }
+
+// Charts renders every chart of the report as SVG.
+func Charts(rep *Report, res *Results) ([]Chart, error) {
+	first := res.Seeds[0]
+	var charts []Chart
+	add := func(id, title string) func(svg []byte, err error) error {
+		return func(svg []byte, err error) error {
+			if err != nil {
+				return err
+			}
+			charts = append(charts, Chart{ID: id, Title: title, SVG: svg})
+			return nil
+		}
+	}
+	sub := func(p *Path, f func(k int) float64) ([]float64, []float64) {
+		s := stride(p.Len())
+		var x, y []float64
+		for k := 0; k < p.Len(); k += s {
+			x = append(x, float64(p.Time[k]))
+			y = append(y, f(k))
+		}
+		return x, y
+	}
+	var equity, dd, rvol, expo []Line
+	win := max(2, res.Settings.RollingWindow)
+	for _, s := range first.Strategies {
+		p := s.Path
+		dash := s.Kind != "agent"
+		// Equity relative to the initial value, so strategies share a scale.
+		x, y := sub(p, func(k int) float64 { return p.Value[k] / p.InitialValue })
+		equity = append(equity, Line{Name: s.Name, X: x, Y: y, Dash: dash})
+		peak := 1.0
+		ddv := make([]float64, p.Len())
+		for k := range ddv {
+			v := p.Value[k] / p.InitialValue
+			peak = math.Max(peak, v)
+			ddv[k] = v/peak - 1
+		}
+		x, y = sub(p, func(k int) float64 { return ddv[k] })
+		dd = append(dd, Line{Name: s.Name, X: x, Y: y, Dash: dash})
+		rv := rollingVol(p.Return, win, res.PeriodsPerYear)
+		x, y = sub(p, func(k int) float64 { return rv[k] })
+		rvol = append(rvol, Line{Name: s.Name, X: x, Y: y, Dash: dash})
+		ex := p.Exposure()
+		x, y = sub(p, func(k int) float64 { return ex[k] })
+		expo = append(expo, Line{Name: s.Name, X: x, Y: y, Dash: dash})
+	}
+	if err := add("equity", "Out-of-sample equity (log scale, start = 1)")(
+		LineChart(ChartOptions{Title: "Out-of-sample equity (log scale)", YLabel: "value / initial", LogY: true, TimeX: true}, equity)); err != nil {
+		return nil, err
+	}
+	if err := add("drawdown", "Drawdown from the running peak")(
+		LineChart(ChartOptions{Title: "Drawdown", YLabel: "drawdown", TimeX: true}, dd)); err != nil {
+		return nil, err
+	}
+	if err := add("rolling-vol", fmt.Sprintf("Rolling %d-bar volatility (annualised)", win))(
+		LineChart(ChartOptions{Title: fmt.Sprintf("Rolling %d-bar volatility (annualised)", win), YLabel: "volatility", TimeX: true}, rvol)); err != nil {
+		return nil, err
+	}
+	if err := add("exposure", "Risky exposure (1 − cash weight)")(
+		LineChart(ChartOptions{Title: "Risky exposure (1 − cash)", YLabel: "exposure", TimeX: true}, expo)); err != nil {
+		return nil, err
+	}
+	names := append([]string{"cash"}, res.Assets...)
+	for _, s := range first.Strategies {
+		p := s.Path
+		st := stride(p.Len())
+		var x []float64
+		var w [][]float64
+		for k := 0; k < p.Len(); k += st {
+			x = append(x, float64(p.Time[k]))
+			w = append(w, p.Executed[k])
+		}
+		if err := add("weights-"+slug(s.Name), "Executed weights: "+s.Name)(
+			StackedArea(ChartOptions{Title: "Weights: " + s.Name, YLabel: "weight", TimeX: true, Height: chartHeight * 8 / 10}, x, names, w)); err != nil {
+			return nil, err
+		}
+	}
+	// Per-regime Sharpe.
+	var cats []string
+	seen := map[string]bool{}
+	for _, s := range rep.Strategies {
+		for _, seg := range s.PerRegime {
+			if !seen[seg.Label] {
+				seen[seg.Label] = true
+				cats = append(cats, seg.Label)
+			}
+		}
+	}
+	sort.SliceStable(cats, func(i, j int) bool { return regimeOrder(cats[i], cats[j]) < 0 })
+	var groups []BarGroup
+	for _, s := range rep.Strategies {
+		vals := make([]float64, len(cats))
+		for c, lab := range cats {
+			vals[c] = math.NaN()
+			for _, seg := range s.PerRegime {
+				if seg.Label == lab {
+					vals[c] = seg.Metrics.Sharpe
+				}
+			}
+		}
+		groups = append(groups, BarGroup{Name: s.Name, Values: vals})
+	}
+	if err := add("regimes", "Sharpe ratio by regime")(
+		GroupedBars(ChartOptions{Title: "Sharpe ratio by regime (out of sample)", YLabel: "Sharpe"}, cats, groups)); err != nil {
+		return nil, err
+	}
+	// Volatility timing: exposure against forecast volatility.
+	var sc []ScatterSeries
+	for i, s := range rep.Strategies {
+		if s.Timing == nil || (s.Kind != "agent" && s.Name != "inverse-vol" && s.Name != "risk-parity") {
+			continue
+		}
+		p := first.Strategies[i].Path
+		ex := p.Exposure()
+		st := stride(p.Len())
+		var x, y []float64
+		for k := 0; k < p.Len(); k += st {
+			x = append(x, p.ForecastVol[k])
+			y = append(y, ex[k])
+		}
+		sc = append(sc, ScatterSeries{Name: s.Name, X: x, Y: y, Fit: true, Intercept: s.Timing.Regression.Intercept, Slope: s.Timing.Regression.Slope})
+	}
+	if err := add("vol-timing", "Exposure against forecast volatility")(
+		ScatterChart(ChartOptions{Title: "Exposure vs forecast volatility", XLabel: "forecast volatility", YLabel: "risky exposure"}, sc)); err != nil {
+		return nil, err
+	}
+	// Cost sensitivity.
+	var cl []Line
+	byStrat := map[string]*Line{}
+	var order []string
+	for _, r := range rep.CostSensitivity {
+		l, ok := byStrat[r.Strategy]
+		if !ok {
+			l = &Line{Name: r.Strategy}
+			byStrat[r.Strategy] = l
+			order = append(order, r.Strategy)
+		}
+		l.X = append(l.X, r.FeeBps)
+		l.Y = append(l.Y, r.Sharpe)
+	}
+	for _, n := range order {
+		l := byStrat[n]
+		for _, s := range first.Strategies {
+			if s.Name == n {
+				l.Dash = s.Kind != "agent"
+			}
+		}
+		cl = append(cl, *l)
+	}
+	if err := add("costs", "Sharpe ratio against the fee level")(
+		LineChart(ChartOptions{Title: "Cost sensitivity", XLabel: "fee (bps)", YLabel: "Sharpe"}, cl)); err != nil {
+		return nil, err
+	}
+	return charts, nil
+}
+
+func rollingVol(r []float64, w int, ppy float64) []float64 {
+	out := make([]float64, len(r))
+	var s, s2 float64
+	for k, v := range r {
+		s += v
+		s2 += v * v
+		if k >= w {
+			o := r[k-w]
+			s -= o
+			s2 -= o * o
+		}
+		if k+1 < w {
+			out[k] = math.NaN()
+			continue
+		}
+		m := s / float64(w)
+		v := (s2 - float64(w)*m*m) / float64(w-1)
+		out[k] = math.Sqrt(math.Max(v, 0) * ppy)
+	}
+	return out
+}
+
+var slugRE = regexp.MustCompile(`[^a-z0-9]+`)
+
+func slug(s string) string {
+	return strings.Trim(slugRE.ReplaceAllString(strings.ToLower(s), "-"), "-")
+}
+
+// num formats a number for tables: fixed precision, "–" for NaN.
+func num(v float64, prec int) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	if math.IsInf(v, 1) {
+		return "+∞"
+	}
+	if math.IsInf(v, -1) {
+		return "−∞"
+	}
+	return strconv.FormatFloat(v, 'f', prec, 64)
+}
+
+func pct(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return num(v, 1)
+	}
+	return strconv.FormatFloat(100*v, 'f', 1, 64) + "%"
+}
+
+// table is a rendered table: a header and rows of cells.
+type table struct {
+	Title   string
+	Note    string
+	Header  []string
+	Rows    [][]string
+	Numeric []bool
+}
+
+func (rep *Report) tables() []table {
+	var ts []table
+	multi := len(rep.Seeds) > 1
+	summary := table{Title: "Summary (out of sample, after costs)", Header: []string{"strategy", "kind", "CAGR", "vol", "Sharpe", "Sharpe CI", "Sortino", "max DD", "Calmar", "turnover/bar", "fees", "exposure", "guard steps"}}
+	if multi {
+		summary.Note = fmt.Sprintf("Metrics of the first seed; with %d seeds the Sharpe column shows the median [IQR] across seeds.", len(rep.Seeds))
+	}
+	for _, s := range rep.Strategies {
+		m := s.Metrics
+		name := s.Name
+		if !s.Implementable {
+			name += " (hindsight, not implementable)"
+		}
+		sharpe := num(m.Sharpe, 2)
+		if multi {
+			if sp, ok := s.Spread["sharpe"]; ok {
+				sharpe = fmt.Sprintf("%s [%s]", num(sp.Median, 2), num(sp.IQR, 2))
+			}
+		}
+		summary.Rows = append(summary.Rows, []string{name, s.Kind, pct(m.AnnualReturn), pct(m.AnnualVolatility), sharpe,
+			fmt.Sprintf("[%s, %s]", num(s.SharpeCI.Lo, 2), num(s.SharpeCI.Hi, 2)), num(m.Sortino, 2), pct(m.MaxDrawdown),
+			num(m.Calmar, 2), num(m.Turnover, 4), pct(m.FeesFraction), num(m.Exposure, 2), strconv.Itoa(s.GuardSteps)})
+	}
+	ts = append(ts, summary)
+	if len(rep.Comparisons) > 0 {
+		c := table{Title: "Agents against the benchmarks (Sharpe difference, stationary block bootstrap)",
+			Header: []string{"agent", "benchmark", "Δ Sharpe", "interval", "p-value", "seeds better", "verdict"}}
+		for _, x := range rep.Comparisons {
+			c.Rows = append(c.Rows, []string{x.Agent, x.Benchmark, num(x.SharpeDiff.Estimate, 2),
+				fmt.Sprintf("[%s, %s]", num(x.SharpeDiff.Lo, 2), num(x.SharpeDiff.Hi, 2)), num(x.SharpeDiff.PValue, 3),
+				fmt.Sprintf("%d/%d", x.Wins, len(x.PerSeedDiff)), x.Verdict})
+		}
+		ts = append(ts, c)
+	}
+	stat := table{Title: "Statistical significance", Header: []string{"strategy", "Sharpe", "SE (bootstrap)", "PSR (SR > 0)", "DSR", "skewness", "excess kurtosis", "VaR 5%", "CVaR 5%", "stability"},
+		Note: "PSR: probability that the true Sharpe ratio is above zero (Bailey & López de Prado 2012); DSR deflates it for the number of strategies tried (2014)."}
+	for _, s := range rep.Strategies {
+		m := s.Metrics
+		stat.Rows = append(stat.Rows, []string{s.Name, num(m.Sharpe, 2), num(s.SharpeCI.SE, 2), num(s.PSR, 3), num(s.DSR, 3),
+			num(m.Skewness, 2), num(m.Kurtosis, 2), pct(m.ValueAtRisk), pct(m.ConditionalValueAtRisk), num(m.Stability, 2)})
+	}
+	ts = append(ts, stat)
+	if len(rep.Folds) > 0 {
+		f := table{Title: "Walk-forward folds: Sharpe per fold", Header: []string{"fold", "train", "test"}}
+		for _, s := range rep.Strategies {
+			f.Header = append(f.Header, s.Name)
+		}
+		for _, fold := range rep.Folds {
+			row := []string{strconv.Itoa(fold.Index), fold.TrainFrom + " – " + fold.TrainTo, fold.TestFrom + " – " + fold.TestTo}
+			for _, s := range rep.Strategies {
+				v := math.NaN()
+				for _, seg := range s.PerFold {
+					if seg.Label == fold.Index {
+						v = seg.Metrics.Sharpe
+					}
+				}
+				row = append(row, num(v, 2))
+			}
+			f.Rows = append(f.Rows, row)
+		}
+		ts = append(ts, f)
+	}
+	regimes := table{Title: "By regime: annualised return / Sharpe / bars", Header: []string{"strategy"}}
+	var labs []string
+	seen := map[string]bool{}
+	for _, s := range rep.Strategies {
+		for _, seg := range s.PerRegime {
+			if !seen[seg.Label] {
+				seen[seg.Label] = true
+				labs = append(labs, seg.Label)
+			}
+		}
+	}
+	sort.SliceStable(labs, func(i, j int) bool { return regimeOrder(labs[i], labs[j]) < 0 })
+	regimes.Header = append(regimes.Header, labs...)
+	for _, s := range rep.Strategies {
+		row := []string{s.Name}
+		for _, l := range labs {
+			cell := "–"
+			for _, seg := range s.PerRegime {
+				if seg.Label == l {
+					cell = fmt.Sprintf("%s / %s / %d", pct(seg.Metrics.AnnualReturn), num(seg.Metrics.Sharpe, 2), seg.Metrics.Periods)
+				}
+			}
+			row = append(row, cell)
+		}
+		regimes.Rows = append(regimes.Rows, row)
+	}
+	ts = append(ts, regimes)
+	timing := table{Title: "Volatility timing: exposure regressed on forecast volatility", Header: []string{"strategy", "slope", "t (Newey–West)", "R²", "exposure, top-decile vol", "Sharpe, top-decile vol", "Sharpe, rest"},
+		Note: "A strategy that times volatility holds less risk when forecast volatility is high: a negative slope with t below about −2."}
+	for _, s := range rep.Strategies {
+		if s.Timing == nil {
+			continue
+		}
+		t := s.Timing
+		timing.Rows = append(timing.Rows, []string{s.Name, num(t.Regression.Slope, 3), num(t.Regression.TStat, 2), num(t.Regression.R2, 3),
+			num(t.HighVol.Exposure, 2), num(t.HighVol.Sharpe, 2), num(t.Rest.Sharpe, 2)})
+	}
+	if len(timing.Rows) > 0 {
+		ts = append(ts, timing)
+	}
+	if len(rep.CostSensitivity) > 0 {
+		var bps []float64
+		seenB := map[float64]bool{}
+		for _, r := range rep.CostSensitivity {
+			if !seenB[r.FeeBps] {
+				seenB[r.FeeBps] = true
+				bps = append(bps, r.FeeBps)
+			}
+		}
+		sort.Float64s(bps)
+		c := table{Title: "Cost sensitivity: Sharpe (CAGR) at each fee level", Header: []string{"strategy"},
+			Note: "The same strategies (the same trained agents) re-run with the fee changed; slippage and the guard unchanged."}
+		for _, b := range bps {
+			c.Header = append(c.Header, num(b, 0)+" bps")
+		}
+		var order []string
+		cells := map[string]map[float64]string{}
+		for _, r := range rep.CostSensitivity {
+			if cells[r.Strategy] == nil {
+				cells[r.Strategy] = map[float64]string{}
+				order = append(order, r.Strategy)
+			}
+			cells[r.Strategy][r.FeeBps] = fmt.Sprintf("%s (%s)", num(r.Sharpe, 2), pct(r.AnnualReturn))
+		}
+		for _, s := range order {
+			row := []string{s}
+			for _, b := range bps {
+				row = append(row, cells[s][b])
+			}
+			c.Rows = append(c.Rows, row)
+		}
+		ts = append(ts, c)
+	}
+	guard := table{Title: "Guard interventions and optimisation fallbacks", Header: []string{"strategy", "steps changed by the guard", "by limit", "fallbacks"}}
+	for _, s := range rep.Strategies {
+		guard.Rows = append(guard.Rows, []string{s.Name, strconv.Itoa(s.GuardSteps), countList(s.GuardCounts), countList(s.Fallbacks)})
+	}
+	ts = append(ts, guard)
+	var trainRows [][]string
+	for _, s := range rep.Strategies {
+		for _, tr := range s.Training {
+			trainRows = append(trainRows, []string{s.Name, strconv.Itoa(tr.Fold), strconv.Itoa(tr.Steps), strconv.Itoa(tr.Iterations), tr.Selected, num(tr.BestScore, 4), strconv.Itoa(tr.BestIter)})
+		}
+	}
+	if len(trainRows) > 0 {
+		ts = append(ts, table{Title: "Training", Header: []string{"agent", "fold", "env steps", "iterations", "model kept", "best validation score", "at iteration"}, Rows: trainRows})
+	}
+	if rep.PBO != nil {
+		ts = append(ts, table{Title: "Probability of backtest overfitting (CSCV across the strategies)",
+			Header: []string{"PBO", "blocks", "strategies", "combinations", "degradation slope", "P(OOS loss)"},
+			Rows:   [][]string{{num(rep.PBO.PBO, 3), strconv.Itoa(rep.PBO.Blocks), strconv.Itoa(rep.PBO.Configurations), strconv.Itoa(rep.PBO.Combinations), num(rep.PBO.DegradationSlope, 3), num(rep.PBO.ProbOOSLoss, 3)}},
+			Note:   "Bailey, Borwein, López de Prado & Zhu (2015): the share of splits where the in-sample best strategy ranks below the out-of-sample median."})
+	}
+	prov := rep.Provenance
+	ts = append(ts, table{Title: "Provenance", Header: []string{"item", "value"}, Rows: [][]string{
+		{"experiment", prov.Experiment}, {"root seed", strconv.FormatUint(prov.RootSeed, 10)}, {"seeds", fmt.Sprint(prov.Seeds)},
+		{"data", prov.DataSource}, {"data fingerprint (sha256)", prov.DataFingerprint}, {"regime labels", prov.RegimeSource},
+		{"configuration hash", prov.ConfigHash}, {"code version", prov.CodeVersion}, {"Go", prov.GoVersion},
+		{"interval / periods per year", fmt.Sprintf("%s / %s", rep.Interval, num(rep.PeriodsPerYear, 0))},
+		{"out-of-sample period", fmt.Sprintf("%s – %s (%d bars)", rep.Start, rep.End, rep.Bars)},
+		{"bootstrap", fmt.Sprintf("%d resamples, level %s, block length %s (0 = Politis–White)", rep.Settings.Bootstrap, num(rep.Settings.Confidence, 2), num(rep.Settings.BlockLength, 1))},
+	}})
+	return ts
+}
+
+func countList(m map[string]int) string {
+	if len(m) == 0 {
+		return "–"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func mdEscape(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+
+// WriteMarkdown writes the report as Markdown; charts are linked from the
+// charts/ directory.
+func WriteMarkdown(w io.Writer, rep *Report, charts []Chart) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n\n", rep.Title)
+	if rep.Description != "" {
+		fmt.Fprintf(&b, "%s\n\n", rep.Description)
+	}
+	fmt.Fprintf(&b, "Out of sample %s – %s, %d bars of %s, %d assets, %d seed(s). All results are after fees and slippage, behind the same risk guard.\n\n",
+		rep.Start, rep.End, rep.Bars, rep.Interval, len(rep.Assets), len(rep.Seeds))
+	if len(rep.Comparisons) > 0 {
+		b.WriteString("## Findings\n\n")
+		for _, c := range rep.Comparisons {
+			fmt.Fprintf(&b, "- **%s vs %s**: %s.\n", c.Agent, c.Benchmark, c.Verdict)
+		}
+		b.WriteString("\n")
+	}
+	for _, t := range rep.tables() {
+		fmt.Fprintf(&b, "## %s\n\n", t.Title)
+		if t.Note != "" {
+			fmt.Fprintf(&b, "%s\n\n", t.Note)
+		}
+		b.WriteString("| " + strings.Join(mapStrings(t.Header, mdEscape), " | ") + " |\n")
+		b.WriteString("|" + strings.Repeat(" --- |", len(t.Header)) + "\n")
+		for _, r := range t.Rows {
+			b.WriteString("| " + strings.Join(mapStrings(r, mdEscape), " | ") + " |\n")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("## Charts\n\n")
+	for _, c := range charts {
+		fmt.Fprintf(&b, "![%s](%s/%s.svg)\n\n", c.Title, ChartsDir, c.ID)
+	}
+	if len(rep.Notes) > 0 {
+		b.WriteString("## Notes\n\n")
+		for _, n := range rep.Notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func mapStrings(xs []string, f func(string) string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
+}
+
+var svgHeaderRE = regexp.MustCompile(`(?s)^(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*`)
+
+// WriteHTML writes a self-contained HTML report: inline CSS and inline SVG
+// charts, no external resources.
+func WriteHTML(w io.Writer, rep *Report, charts []Chart) error {
+	type chartView struct {
+		ID, Title string
+		SVG       template.HTML
+	}
+	views := make([]chartView, len(charts))
+	for i, c := range charts {
+		svg := svgHeaderRE.ReplaceAll(c.SVG, nil)
+		views[i] = chartView{ID: c.ID, Title: c.Title, SVG: template.HTML(svg)}
+	}
+	data := struct {
+		R      *Report
+		Tables []table
+		Charts []chartView
+	}{rep, rep.tables(), views}
+	return htmlTemplate.Execute(w, data)
+}
+
+var htmlTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.R.Title}}</title>
+<style>
+body { font-family: "Liberation Sans", Arial, Helvetica, sans-serif; margin: 2em auto; max-width: 1200px; color: #1a1a1a; padding: 0 1em; }
+h1 { font-size: 1.7em; margin-bottom: 0.2em; }
+h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ccc; padding-bottom: 0.2em; }
+p.lead { color: #444; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.86em; }
+th, td { border: 1px solid #d0d0d0; padding: 0.25em 0.55em; text-align: right; vertical-align: top; }
+th { background: #f2f2f2; }
+td:first-child, th:first-child { text-align: left; }
+tr:nth-child(even) td { background: #fafafa; }
+.note { color: #555; font-size: 0.85em; }
+ul.findings li { margin-bottom: 0.3em; }
+figure { margin: 1em 0 2em; }
+figure svg { max-width: 100%; height: auto; }
+figure svg text { font-family: "Liberation Sans", Arial, Helvetica, sans-serif; }
+figcaption { color: #555; font-size: 0.85em; }
+pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.8em; }
+</style>
+</head>
+<body>
+<h1>{{.R.Title}}</h1>
+{{if .R.Description}}<p class="lead">{{.R.Description}}</p>{{end}}
+<p class="lead">Out of sample {{.R.Start}} – {{.R.End}}, {{.R.Bars}} bars of {{.R.Interval}}, {{len .R.Assets}} assets, {{len .R.Seeds}} seed(s). All results are after fees and slippage, behind the same hard risk guard.</p>
+{{if .R.Comparisons}}<h2>Findings</h2>
+<ul class="findings">{{range .R.Comparisons}}<li><b>{{.Agent}} vs {{.Benchmark}}</b>: {{.Verdict}}.</li>{{end}}</ul>{{end}}
+{{range $i, $t := .Tables}}{{if eq $i 1}}{{range $.Charts}}{{if eq .ID "equity"}}<figure id="chart-{{.ID}}">{{.SVG}}<figcaption>{{.Title}}</figcaption></figure>{{end}}{{end}}{{end}}
+<h2>{{$t.Title}}</h2>
+{{if $t.Note}}<p class="note">{{$t.Note}}</p>{{end}}
+<table>
+<tr>{{range $t.Header}}<th>{{.}}</th>{{end}}</tr>
+{{range $t.Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</table>
+{{end}}
+<h2>Charts</h2>
+{{range .Charts}}{{if ne .ID "equity"}}<figure id="chart-{{.ID}}">{{.SVG}}<figcaption>{{.Title}}</figcaption></figure>
+{{end}}{{end}}
+{{if .R.Notes}}<h2>Notes</h2><ul>{{range .R.Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
+<h2>Configuration</h2>
+<pre>{{.R.Provenance.ConfigTOML}}</pre>
+</body>
+</html>
+`))
+
+// writeCSVs writes the machine-readable series: returns.csv and equity.csv
+// (one column per strategy, first seed), summary.csv (metrics per
+// strategy) and weights/<strategy>.csv (executed weights per bar).
+func writeCSVs(dir string, rep *Report, res *Results) error {
+	first := res.Seeds[0]
+	p0 := first.Strategies[0].Path
+	ret := [][]string{{"time"}}
+	eq := [][]string{{"time"}}
+	for _, s := range first.Strategies {
+		ret[0] = append(ret[0], s.Name)
+		eq[0] = append(eq[0], s.Name)
+	}
+	for k := 0; k < p0.Len(); k++ {
+		r := []string{fmtTime(p0.Time[k])}
+		e := []string{fmtTime(p0.Time[k])}
+		for _, s := range first.Strategies {
+			if k < s.Path.Len() {
+				r = append(r, strconv.FormatFloat(s.Path.Return[k], 'g', -1, 64))
+				e = append(e, strconv.FormatFloat(s.Path.Value[k], 'g', -1, 64))
+			} else {
+				r, e = append(r, ""), append(e, "")
+			}
+		}
+		ret, eq = append(ret, r), append(eq, e)
+	}
+	if err := writeCSV(filepath.Join(dir, "returns.csv"), ret); err != nil {
+		return err
+	}
+	if err := writeCSV(filepath.Join(dir, "equity.csv"), eq); err != nil {
+		return err
+	}
+	keys := []string{"total_return", "annual_return", "annual_volatility", "sharpe", "sortino", "downside_risk", "max_drawdown",
+		"calmar", "omega", "tail_ratio", "value_at_risk", "conditional_value_at_risk", "stability", "turnover", "fees_paid", "slippage_paid",
+		"max_drawdown_duration", "hit_rate", "exposure"}
+	sum := [][]string{append([]string{"strategy", "kind"}, keys...)}
+	for _, s := range rep.Strategies {
+		js, err := json.Marshal(s.Metrics)
+		if err != nil {
+			return err
+		}
+		var m map[string]any
+		if err := json.Unmarshal(js, &m); err != nil {
+			return err
+		}
+		row := []string{s.Name, s.Kind}
+		for _, k := range keys {
+			switch v := m[k].(type) {
+			case float64:
+				row = append(row, strconv.FormatFloat(v, 'g', -1, 64))
+			case nil:
+				row = append(row, "")
+			default:
+				row = append(row, fmt.Sprint(v))
+			}
+		}
+		sum = append(sum, row)
+	}
+	if err := writeCSV(filepath.Join(dir, "summary.csv"), sum); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "weights"), 0o755); err != nil {
+		return err
+	}
+	for _, s := range first.Strategies {
+		rows := [][]string{append([]string{"time", "cash"}, res.Assets...)}
+		for k := 0; k < s.Path.Len(); k++ {
+			row := []string{fmtTime(s.Path.Time[k])}
+			for _, w := range s.Path.Executed[k] {
+				row = append(row, strconv.FormatFloat(w, 'g', -1, 64))
+			}
+			rows = append(rows, row)
+		}
+		if err := writeCSV(filepath.Join(dir, "weights", slug(s.Name)+".csv"), rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeCSV(path string, rows [][]string) error {
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		if err := cw.WriteAll(rows); err != nil {
+			return err
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+}

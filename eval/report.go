@@ -1,0 +1,418 @@
+package eval
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/folio-rl/folio/env/market"
+	"github.com/folio-rl/folio/internal/seed"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Report is the computed evaluation: every number the HTML, Markdown and
+// JSON reports show. BuildReport computes it deterministically from
+// Results.
+type Report struct {
+	Title          string       `json:"title"`
+	Description    string       `json:"description,omitempty"`
+	Provenance     Provenance   `json:"provenance"`
+	Interval       string       `json:"interval"`
+	PeriodsPerYear float64      `json:"periods_per_year"`
+	Assets         []string     `json:"assets"`
+	Start          string       `json:"oos_start"` // first out-of-sample bar
+	End            string       `json:"oos_end"`   // last out-of-sample bar
+	Bars           int          `json:"oos_bars"`
+	Seeds          []uint64     `json:"seeds"`
+	Folds          []FoldReport `json:"folds"`
+	// Strategies in report order: agents first, then baselines.
+	Strategies []StrategyReport `json:"strategies"`
+	// Comparisons of every agent with every benchmark baseline.
+	Comparisons []Comparison `json:"comparisons"`
+	// CostSensitivity: strategy × fee level.
+	CostSensitivity []CostRow `json:"cost_sensitivity"`
+	// PBO across the strategies tried (nil when it cannot be computed).
+	PBO   *PBOSummary `json:"pbo,omitempty"`
+	Notes []string    `json:"notes,omitempty"`
+	// Settings used for the statistics.
+	Settings ReportSettings `json:"settings"`
+}
+
+// FoldReport is a fold with dates.
+type FoldReport struct {
+	FoldWindow
+	TrainFrom string `json:"train_from"`
+	TrainTo   string `json:"train_to"`
+	TestFrom  string `json:"test_from"`
+	TestTo    string `json:"test_to"`
+}
+
+// StrategyReport holds one strategy's evaluation.
+type StrategyReport struct {
+	Name          string `json:"name"`
+	Kind          string `json:"kind"`
+	Description   string `json:"description,omitempty"`
+	Implementable bool   `json:"implementable"`
+	// Metrics of the first seed's out-of-sample path.
+	Metrics Metrics `json:"metrics"`
+	// PerSeed metrics, one per seed (only with several seeds).
+	PerSeed []Metrics `json:"per_seed,omitempty"`
+	// Spread is the median and IQR of every metric across seeds (only with
+	// several seeds).
+	Spread map[string]Spread `json:"spread,omitempty"`
+	// PerFold and PerRegime break the first seed's path down.
+	PerFold   []Segment[int]    `json:"per_fold"`
+	PerRegime []Segment[string] `json:"per_regime"`
+	// SharpeCI is the stationary-bootstrap interval of the annualised Sharpe.
+	SharpeCI Interval `json:"sharpe_ci"`
+	// PSR is the probability that the true Sharpe ratio exceeds 0; DSR
+	// deflates it for the number of strategies tried.
+	PSR float64 `json:"psr"`
+	DSR float64 `json:"dsr"`
+	// Timing is the volatility-timing regression (nil if unavailable).
+	Timing      *Timing           `json:"timing,omitempty"`
+	GuardCounts map[string]int    `json:"guard_counts,omitempty"`
+	GuardSteps  int               `json:"guard_steps"`
+	Fallbacks   map[string]int    `json:"fallbacks,omitempty"`
+	Training    []TrainingSummary `json:"training,omitempty"`
+}
+
+// Comparison is an agent against a benchmark baseline.
+type Comparison struct {
+	Agent     string `json:"agent"`
+	Benchmark string `json:"benchmark"`
+	// SharpeDiff is agent − benchmark annualised Sharpe on the first seed,
+	// with a stationary-bootstrap interval on aligned resamples.
+	SharpeDiff Interval `json:"sharpe_diff"`
+	// PerSeedDiff holds the Sharpe difference per seed; Wins counts seeds
+	// with a positive difference and Significant those whose interval lies
+	// above zero.
+	PerSeedDiff []float64 `json:"per_seed_diff"`
+	Wins        int       `json:"wins"`
+	Significant int       `json:"significant"`
+	Seeds       int       `json:"seeds"`
+	// Verdict is a plain-language summary that never names a winner from a
+	// single seed.
+	Verdict string `json:"verdict"`
+}
+
+// CostRow is one strategy at one fee level (first seed).
+type CostRow struct {
+	Strategy     string  `json:"strategy"`
+	FeeBps       float64 `json:"fee_bps"`
+	Sharpe       float64 `json:"sharpe"`
+	AnnualReturn float64 `json:"annual_return"`
+	MaxDrawdown  float64 `json:"max_drawdown"`
+	Turnover     float64 `json:"turnover"`
+}
+
+// MarshalJSON encodes c with NaN as null.
+func (c CostRow) MarshalJSON() ([]byte, error) { return marshalFinite(c) }
+
+// UnmarshalJSON decodes c, reading null as NaN.
+func (c *CostRow) UnmarshalJSON(data []byte) error { return unmarshalFinite(data, c) }
+
+// PBOSummary is the probability of backtest overfitting across strategies.
+type PBOSummary struct {
+	PBO              float64 `json:"pbo"`
+	Blocks           int     `json:"blocks"`
+	Configurations   int     `json:"configurations"`
+	Combinations     int     `json:"combinations"`
+	DegradationSlope float64 `json:"degradation_slope"`
+	ProbOOSLoss      float64 `json:"prob_oos_loss"`
+}
+
+// MarshalJSON encodes s with NaN as null.
+func (s PBOSummary) MarshalJSON() ([]byte, error) { return marshalFinite(s) }
+
+// UnmarshalJSON decodes s, reading null as NaN.
+func (s *PBOSummary) UnmarshalJSON(data []byte) error { return unmarshalFinite(data, s) }
+
+func fmtTime(unix int64) string { return time.Unix(unix, 0).UTC().Format("2006-01-02T15:04:05Z") }
+
+func day(unix int64) string { return time.Unix(unix, 0).UTC().Format("2006-01-02") }
+
+// BuildReport computes the report from results. It is deterministic: the
+// bootstrap draws from streams derived from Settings.StatsSeed.
+func BuildReport(res *Results) (*Report, error) {
+	if len(res.Seeds) == 0 || len(res.Seeds[0].Strategies) == 0 {
+		return nil, fmt.Errorf("eval: results hold no strategies")
+	}
+	ppy := res.PeriodsPerYear
+	rep := &Report{
+		Title: res.Title, Description: res.Description, Provenance: res.Provenance,
+		Interval: res.Interval, PeriodsPerYear: ppy, Assets: res.Assets, Settings: res.Settings,
+		Notes: append([]string(nil), res.Notes...),
+	}
+	for _, s := range res.Seeds {
+		rep.Seeds = append(rep.Seeds, s.Seed)
+	}
+	at := func(bar int) string {
+		if bar >= 0 && bar < len(res.Times) {
+			return day(res.Times[bar])
+		}
+		return ""
+	}
+	for _, f := range res.Folds {
+		rep.Folds = append(rep.Folds, FoldReport{FoldWindow: f,
+			TrainFrom: at(f.TrainStart), TrainTo: at(f.TrainEnd - 1), TestFrom: at(f.TestStart), TestTo: at(f.TestEnd - 1)})
+	}
+	first := res.Seeds[0]
+	p0 := first.Strategies[0].Path
+	if p0.Len() == 0 {
+		return nil, fmt.Errorf("eval: strategy %s has an empty path", first.Strategies[0].Name)
+	}
+	rep.Start, rep.End, rep.Bars = fmtTime(p0.Time[0]), fmtTime(p0.Time[p0.Len()-1]), p0.Len()
+
+	trials := res.Settings.Trials
+	if trials <= 0 {
+		trials = len(first.Strategies)
+	}
+	// Variance of the per-period Sharpe ratios across strategies, for the DSR.
+	var srs []float64
+	for _, s := range first.Strategies {
+		if st, err := NewSharpeStats(s.Path.Return); err == nil {
+			srs = append(srs, st.SR)
+		}
+	}
+	trialVar := variance(srs)
+
+	boot := BootstrapOptions{Resamples: res.Settings.Bootstrap, Level: res.Settings.Confidence, BlockLength: res.Settings.BlockLength}
+	for k, s := range first.Strategies {
+		sr, err := strategyReport(res, k, s, ppy, boot, trials, trialVar)
+		if err != nil {
+			return nil, err
+		}
+		rep.Strategies = append(rep.Strategies, sr)
+	}
+	comps, err := comparisons(res, ppy, boot)
+	if err != nil {
+		return nil, err
+	}
+	rep.Comparisons = comps
+	rep.CostSensitivity = costRows(first, ppy)
+	rep.PBO = pboSummary(first, ppy)
+	return rep, nil
+}
+
+func variance(x []float64) float64 {
+	if len(x) < 2 {
+		return math.NaN()
+	}
+	_, sd := meanStd(x)
+	return sd * sd
+}
+
+func strategyReport(res *Results, k int, s StrategyRun, ppy float64, boot BootstrapOptions, trials int, trialVar float64) (StrategyReport, error) {
+	p := s.Path
+	sr := StrategyReport{Name: s.Name, Kind: s.Kind, Description: s.Description, Implementable: s.Implementable,
+		GuardCounts: s.GuardCounts, GuardSteps: p.Interventions(), Fallbacks: s.Fallbacks, Training: s.Training}
+	m, err := ComputeMetrics(p.Return, ppy, p.Book(), Options{})
+	if err != nil {
+		return sr, fmt.Errorf("eval: %s: %w", s.Name, err)
+	}
+	sr.Metrics = m
+	if len(res.Seeds) > 1 {
+		for _, seedRes := range res.Seeds {
+			run := findRun(seedRes, s.Name)
+			if run == nil {
+				continue
+			}
+			pm, err := ComputeMetrics(run.Path.Return, ppy, run.Path.Book(), Options{})
+			if err != nil {
+				return sr, fmt.Errorf("eval: %s seed %d: %w", s.Name, seedRes.Seed, err)
+			}
+			sr.PerSeed = append(sr.PerSeed, pm)
+		}
+		sr.Spread = MetricsSpread(sr.PerSeed)
+	}
+	if sr.PerFold, err = MetricsBySegment(p.Return, p.Fold, ppy, p.Book(), Options{}); err != nil {
+		return sr, fmt.Errorf("eval: %s per fold: %w", s.Name, err)
+	}
+	labels := make([]string, len(p.Regime))
+	for i, r := range p.Regime {
+		labels[i] = r.String()
+	}
+	if sr.PerRegime, err = MetricsBySegment(p.Return, labels, ppy, p.Book(), Options{}); err != nil {
+		return sr, fmt.Errorf("eval: %s per regime: %w", s.Name, err)
+	}
+	slices.SortStableFunc(sr.PerRegime, func(a, b Segment[string]) int { return regimeOrder(a.Label, b.Label) })
+	sr.SharpeCI = Interval{Estimate: m.Sharpe, Lo: math.NaN(), Hi: math.NaN(), SE: math.NaN(), PValue: math.NaN()}
+	if boot.Resamples > 0 {
+		rng := seed.New(res.Settings.StatsSeed, seed.Bootstrap, uint64(k))
+		if ci, err := BootstrapSharpe(p.Return, ppy, boot, rng); err == nil {
+			sr.SharpeCI = ci
+		}
+	}
+	sr.PSR, sr.DSR = math.NaN(), math.NaN()
+	if st, err := NewSharpeStats(p.Return); err == nil {
+		sr.PSR = st.PSR(0)
+		if trials > 1 && !math.IsNaN(trialVar) {
+			sr.DSR = st.DSR(trials, trialVar)
+		}
+	}
+	if hasFinite(p.ForecastVol) {
+		if t, err := VolTiming(p.Exposure(), p.ForecastVol, p.Return, ppy, TimingOptions{}); err == nil {
+			sr.Timing = &t
+		}
+	}
+	return sr, nil
+}
+
+func hasFinite(x []float64) bool {
+	if len(x) == 0 {
+		return false
+	}
+	for _, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func findRun(s SeedResult, name string) *StrategyRun {
+	for i := range s.Strategies {
+		if s.Strategies[i].Name == name {
+			return &s.Strategies[i]
+		}
+	}
+	return nil
+}
+
+func comparisons(res *Results, ppy float64, boot BootstrapOptions) ([]Comparison, error) {
+	first := res.Seeds[0]
+	var out []Comparison
+	k := 0
+	for _, a := range first.Strategies {
+		if a.Kind != "agent" {
+			continue
+		}
+		for _, b := range res.Settings.Benchmarks {
+			if findRun(first, b) == nil {
+				continue
+			}
+			c := Comparison{Agent: a.Name, Benchmark: b, Seeds: len(res.Seeds)}
+			for si, s := range res.Seeds {
+				ra, rb := findRun(s, a.Name), findRun(s, b)
+				if ra == nil || rb == nil || ra.Path.Len() != rb.Path.Len() {
+					continue
+				}
+				diff := Sharpe(ra.Path.Return, ppy) - Sharpe(rb.Path.Return, ppy)
+				c.PerSeedDiff = append(c.PerSeedDiff, diff)
+				if diff > 0 {
+					c.Wins++
+				}
+				iv := Interval{Estimate: diff, Lo: math.NaN(), Hi: math.NaN(), SE: math.NaN(), PValue: math.NaN()}
+				if boot.Resamples > 0 {
+					rng := seed.New(res.Settings.StatsSeed, seed.Bootstrap, 1<<20+uint64(k)<<8+uint64(si))
+					if ci, err := BootstrapSharpeDiff(ra.Path.Return, rb.Path.Return, ppy, boot, rng); err == nil {
+						iv = ci
+					}
+				}
+				if iv.Lo > 0 {
+					c.Significant++
+				}
+				if si == 0 {
+					c.SharpeDiff = iv
+				}
+			}
+			c.Verdict = verdict(c, boot.Level)
+			out = append(out, c)
+			k++
+		}
+	}
+	return out, nil
+}
+
+// verdict states what the comparison supports, without declaring a winner
+// from one seed: with one seed it reports the interval; with several it
+// reports how many seeds were better and significantly better.
+func verdict(c Comparison, level float64) string {
+	lvl := fmt.Sprintf("%.0f%%", 100*level)
+	d := c.SharpeDiff
+	if len(c.PerSeedDiff) <= 1 {
+		switch {
+		case math.IsNaN(d.Lo):
+			return fmt.Sprintf("Sharpe difference %+.2f (no bootstrap interval); one seed only: no conclusion about %s", d.Estimate, c.Agent)
+		case d.Lo > 0:
+			return fmt.Sprintf("higher Sharpe by %+.2f, %s interval [%+.2f, %+.2f] above zero on this seed; run more seeds before calling it a win", d.Estimate, lvl, d.Lo, d.Hi)
+		case d.Hi < 0:
+			return fmt.Sprintf("lower Sharpe by %+.2f, %s interval [%+.2f, %+.2f] below zero on this seed", d.Estimate, lvl, d.Lo, d.Hi)
+		default:
+			return fmt.Sprintf("Sharpe difference %+.2f, %s interval [%+.2f, %+.2f] contains zero: not distinguishable from %s", d.Estimate, lvl, d.Lo, d.Hi, c.Benchmark)
+		}
+	}
+	med := SpreadOf(c.PerSeedDiff)
+	return fmt.Sprintf("median Sharpe difference %+.2f (IQR %.2f) over %d seeds; better on %d, significantly better (%s interval above zero) on %d",
+		med.Median, med.IQR, len(c.PerSeedDiff), c.Wins, lvl, c.Significant)
+}
+
+func costRows(s SeedResult, ppy float64) []CostRow {
+	var rows []CostRow
+	for _, c := range s.Costs {
+		row := CostRow{Strategy: c.Strategy, FeeBps: c.FeeBps, Sharpe: math.NaN(), AnnualReturn: math.NaN(), MaxDrawdown: math.NaN(), Turnover: c.Turnover}
+		if m, err := ComputeMetrics(c.Returns, ppy, nil, Options{}); err == nil {
+			row.Sharpe, row.AnnualReturn, row.MaxDrawdown = m.Sharpe, m.AnnualReturn, m.MaxDrawdown
+		}
+		rows = append(rows, row)
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].Strategy != rows[j].Strategy {
+			return strategyOrder(s, rows[i].Strategy) < strategyOrder(s, rows[j].Strategy)
+		}
+		return rows[i].FeeBps < rows[j].FeeBps
+	})
+	return rows
+}
+
+func strategyOrder(s SeedResult, name string) int {
+	return slices.IndexFunc(s.Strategies, func(r StrategyRun) bool { return r.Name == name })
+}
+
+// pboSummary computes the PBO over the implementable strategies' aligned
+// out-of-sample returns, with the largest even number of blocks ≤ 16 that
+// leaves at least 10 bars per block.
+func pboSummary(s SeedResult, ppy float64) *PBOSummary {
+	var cols [][]float64
+	for _, r := range s.Strategies {
+		if r.Implementable {
+			cols = append(cols, r.Path.Return)
+		}
+	}
+	if len(cols) < 2 {
+		return nil
+	}
+	n := len(cols[0])
+	for _, c := range cols {
+		if len(c) != n {
+			return nil
+		}
+	}
+	blocks := min(16, n/10)
+	blocks -= blocks % 2
+	if blocks < 4 {
+		return nil
+	}
+	m := mat.NewDense(n, len(cols), nil)
+	for j, c := range cols {
+		for i, v := range c {
+			m.Set(i, j, v)
+		}
+	}
+	r, err := PBO(m, blocks, ppy)
+	if err != nil {
+		return nil
+	}
+	return &PBOSummary{PBO: r.PBO, Blocks: r.Blocks, Configurations: r.Configurations, Combinations: r.Combinations,
+		DegradationSlope: r.DegradationSlope, ProbOOSLoss: r.ProbOOSLoss}
+}
+
+// regimeOrder sorts regime labels in the market package's order.
+func regimeOrder(a, b string) int {
+	ra, _ := market.ParseRegime(a)
+	rb, _ := market.ParseRegime(b)
+	return int(ra) - int(rb)
+}

@@ -1,0 +1,157 @@
+package eval
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/folio-rl/folio/internal/atomicfile"
+)
+
+// ResultsVersion is the format version of results.json.
+const ResultsVersion = 1
+
+// Results is everything a run produced that the report is computed from:
+// the stitched out-of-sample paths of every strategy for every seed, the
+// cost-sensitivity re-runs, the folds and the provenance. It is stored as
+// results.json in the run directory; `folio report` recomputes the report
+// from it, byte for byte.
+type Results struct {
+	Version     int        `json:"version"`
+	Title       string     `json:"title"`
+	Description string     `json:"description,omitempty"`
+	Provenance  Provenance `json:"provenance"`
+	// PeriodsPerYear annualises every metric (365-day year / bar interval).
+	PeriodsPerYear float64 `json:"periods_per_year"`
+	// Interval is the bar interval, e.g. "1d".
+	Interval string   `json:"interval"`
+	Assets   []string `json:"assets"`
+	// Times holds the open time (Unix seconds) of every panel bar, so bar
+	// indices in paths can be shown as dates.
+	Times []int64      `json:"times"`
+	Folds []FoldWindow `json:"folds"`
+	Seeds []SeedResult `json:"seeds"`
+	// Settings of the statistics.
+	Settings ReportSettings `json:"settings"`
+	// Notes are warnings and facts the report must show (data fills,
+	// dropped buckets, fallbacks, non-converged fits, …).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Provenance records what was run.
+type Provenance struct {
+	Experiment      string   `json:"experiment"`
+	ConfigTOML      string   `json:"config_toml"`
+	ConfigHash      string   `json:"config_hash"`
+	RootSeed        uint64   `json:"root_seed"`
+	Seeds           []uint64 `json:"seeds"`
+	DataFingerprint string   `json:"data_fingerprint"`
+	DataSource      string   `json:"data_source"`
+	CodeVersion     string   `json:"code_version"`
+	GoVersion       string   `json:"go_version"`
+	RegimeSource    string   `json:"regime_source"`
+}
+
+// FoldWindow is one walk-forward fold: training bars [TrainStart,
+// TrainEnd) and test bars [TestStart, TestEnd) (the returns of the test
+// bars are out of sample).
+type FoldWindow struct {
+	Index      int `json:"index"`
+	TrainStart int `json:"train_start"`
+	TrainEnd   int `json:"train_end"`
+	TestStart  int `json:"test_start"`
+	TestEnd    int `json:"test_end"`
+}
+
+// SeedResult holds one seed's strategies.
+type SeedResult struct {
+	Seed       uint64        `json:"seed"`
+	Strategies []StrategyRun `json:"strategies"`
+	// Costs holds the cost-sensitivity re-runs: the same strategies (the
+	// same trained agents) at other fee levels.
+	Costs []CostRun `json:"costs,omitempty"`
+}
+
+// StrategyRun is one strategy's stitched out-of-sample path and what
+// happened along it.
+type StrategyRun struct {
+	Name string `json:"name"`
+	// Kind is "agent" or "baseline".
+	Kind string `json:"kind"`
+	// Description says what the strategy is (method and key parameters).
+	Description string `json:"description,omitempty"`
+	// Implementable is false for strategies that use the future (best stock
+	// in hindsight); the report labels them.
+	Implementable bool  `json:"implementable"`
+	Path          *Path `json:"path"`
+	// GuardCounts counts guard interventions by limit over the path.
+	GuardCounts map[string]int `json:"guard_counts,omitempty"`
+	// Fallbacks counts optimisation fallbacks by reason.
+	Fallbacks map[string]int `json:"fallbacks,omitempty"`
+	// Training summarises the agent's training per fold (agents only).
+	Training []TrainingSummary `json:"training,omitempty"`
+}
+
+// TrainingSummary is one fold's training of one agent.
+type TrainingSummary struct {
+	Fold       int     `json:"fold"`
+	Steps      int     `json:"steps"`
+	Iterations int     `json:"iterations"`
+	Selected   string  `json:"selected"`
+	BestScore  float64 `json:"best_score"`
+	BestIter   int     `json:"best_iter"`
+}
+
+// MarshalJSON encodes s with NaN as null.
+func (s TrainingSummary) MarshalJSON() ([]byte, error) { return marshalFinite(s) }
+
+// UnmarshalJSON decodes s, reading null as NaN.
+func (s *TrainingSummary) UnmarshalJSON(data []byte) error { return unmarshalFinite(data, s) }
+
+// CostRun is one strategy re-run at one fee level: its per-step returns.
+type CostRun struct {
+	Strategy string    `json:"strategy"`
+	FeeBps   float64   `json:"fee_bps"`
+	Returns  []float64 `json:"returns"`
+	Turnover float64   `json:"turnover"` // mean per step
+}
+
+// ReportSettings configures the report's statistics.
+type ReportSettings struct {
+	Bootstrap     int      `json:"bootstrap"`
+	BlockLength   float64  `json:"block_length"`
+	Confidence    float64  `json:"confidence"`
+	RollingWindow int      `json:"rolling_window"`
+	Benchmarks    []string `json:"benchmarks"`
+	// Trials is the number of configurations tried, for the deflated
+	// Sharpe ratio; 0 = the number of strategies.
+	Trials int `json:"trials"`
+	// StatsSeed seeds the bootstrap.
+	StatsSeed uint64 `json:"stats_seed"`
+}
+
+// WriteResults writes r as indented JSON to path atomically.
+func WriteResults(path string, r *Results) error {
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", " ")
+		return enc.Encode(r)
+	})
+}
+
+// ReadResults reads a results.json.
+func ReadResults(path string) (*Results, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("eval: %w", err)
+	}
+	var r Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("eval: %s: %w", path, err)
+	}
+	if r.Version != ResultsVersion {
+		return nil, fmt.Errorf("eval: %s has results format version %d; this folio reads version %d (re-run the experiment with this version)", path, r.Version, ResultsVersion)
+	}
+	return &r, nil
+}
