@@ -41,11 +41,31 @@
 //
 // # Optimiser
 //
-// FitGARCH uses a small BFGS in this package rather than
-// gonum/optimize: gonum/optimize imports golang.org/x/tools (through
-// stat/distmv), whose go.sum entry is missing in this module, so the
-// package does not build here. Standard errors use gonum/diff/fd and
-// gonum/mat.
+// FitGARCH maximises the likelihood with gonum/optimize: optimize.Minimize
+// with optimize.BFGS and the analytic gradient, stopping at ‖∇f‖∞ < 1e-9
+// for f = −ℓ/n in the reparameterised coordinates (see FitGARCH), when f
+// stops improving (optimize.FunctionConverge, 1e-14 relative over 10
+// iterations) or after FitOptions.MaxIterations. Its line search is gonum's
+// More–Thuente search extended with Hager and Zhang's approximate Wolfe
+// conditions, because near the maximum the likelihood's value changes by
+// less than its rounding error and gonum's line searches, which compare
+// values, then fail (see lineSearch in optimize.go).
+//
+// Refits with FitOptions.Prev take a fast path: a small BFGS in this
+// package (bfgs.go) that starts from the previous fit's final
+// inverse-Hessian approximation, which gonum's BFGS cannot accept (it
+// always starts from a scaled identity). Measured on 2 shared cores,
+// medians of 5–6 alternated runs, gonum against this BFGS: a refit 63 bars
+// later on 3,000 returns took 21 passes over the data against 7 (0.94 ms
+// against 0.29 ms), and features.Compute, which refits every 63 bars, was
+// 4.0× slower on 8 assets × 60,000 hourly bars and 2.7× on 20 × 3,000
+// daily bars. Cold fits take about as many passes with either (24–30
+// against 22–28) and 1.2–1.3× the time with gonum, so they use gonum.
+// gonum/optimize is the reference: the tests require both optimisers to
+// reach the same maximum (parameters within 1e-5, log-likelihood within
+// 1e-8 relative) on simulated series and on BTC's daily returns.
+//
+// Standard errors use gonum/diff/fd and gonum/mat.
 //
 // # Example
 //

@@ -26,8 +26,9 @@ type Config struct {
 	// daily bars); range [2, 10,000,000], and Assets×Bars ≤ 50,000,000.
 	Bars int `toml:"bars"`
 	// Interval is the bar length. Default 24h; range [1m, 7 days], a whole
-	// number of seconds.
-	Interval time.Duration `toml:"interval"`
+	// number of seconds. Not a TOML key: an experiment's data.interval sets
+	// it, so that one key gives the bar length of every data source.
+	Interval time.Duration `toml:"-"`
 	// Start is the open time of bar 0 (stored as Unix seconds UTC).
 	// Default 2018-01-01T00:00:00Z; must be non-zero and a whole second.
 	Start time.Time `toml:"start"`
