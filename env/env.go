@@ -79,7 +79,7 @@ type Info struct {
 	Requested []float64     // target weights requested of the market (after any guard)
 	Executed  []float64     // weights right after the trade, before the market moves
 	Weights   []float64     // weights after the market moved (drifted): the observation's weights
-	Turnover  float64       // Σ|executed − pre-trade drifted| over risky assets
+	Turnover  float64       // Σ_i |traded notional_i| / pre-trade value, risky assets (see package doc, "Units")
 	Fees      float64       // fees paid this step, quote currency
 	Slippage  float64       // slippage paid this step, quote currency
 	Guard     GuardInfo
