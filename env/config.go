@@ -70,8 +70,9 @@ const (
 // actions that are not allocations.
 const WeightTolerance = 1e-6
 
-// Config configures a Market env. It maps 1:1 onto a TOML table; the
-// [costs] sub-table is Costs. Zero values are not defaults: start from
+// Config configures a Market env. It maps 1:1 onto the [env] TOML table,
+// except Costs (the separate [costs] table), InitialCapital (a key of
+// [costs]) and the segment bounds (set in code). Zero values are not defaults: start from
 // Defaults and override.
 type Config struct {
 	// Window is the number of bars of each feature in the observation
@@ -126,18 +127,23 @@ type Config struct {
 	// taken at bars in [start, end) and the last step earns the move to the
 	// close of the end bar; no data after it is read. Bars before the start
 	// still feed the observation window. Zero leaves that side open.
-	SegmentStart time.Time `toml:"segment_start"`
-	SegmentEnd   time.Time `toml:"segment_end"`
+	// They are set in code (the walk-forward runner sets them per fold), so
+	// they are not TOML keys.
+	SegmentStart time.Time `toml:"-"`
+	SegmentEnd   time.Time `toml:"-"`
 	// InitialCapital is the portfolio value at reset, in quote currency. It
 	// matters for participation (sqrt slippage, liquidity cap). Default
 	// 100000; range > 0.
-	InitialCapital float64 `toml:"initial_capital"`
+	// In an experiment file it is costs.initial_capital, next to the
+	// frictions it scales.
+	InitialCapital float64 `toml:"-"`
 	// TerminateBelow ends the episode (terminated, not truncated) when the
 	// portfolio value falls below this fraction of InitialCapital. Default 0
 	// (never); range [0, 1).
 	TerminateBelow float64 `toml:"terminate_below"`
-	// Costs are the trading frictions.
-	Costs Costs `toml:"costs"`
+	// Costs are the trading frictions: the [costs] table of an experiment
+	// file, decoded on its own (not nested under [env]).
+	Costs Costs `toml:"-"`
 }
 
 // Costs configures fees, slippage and liquidity (the [costs] table). Rates

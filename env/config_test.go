@@ -97,12 +97,9 @@ episode_start = "first"
 regime_sampling = "balanced"
 regimes = ["bull", "bear"]
 regime_truncate = true
-segment_start = 2021-01-01T00:00:00Z
-segment_end = 2022-12-31T00:00:00Z
-initial_capital = 250000.0
 terminate_below = 0.2
-
-[costs]
+`
+	const costsDoc = `
 fee_model = "linear"
 fee_side = "maker"
 taker_bps = 7.5
@@ -113,12 +110,18 @@ impact = 0.1
 quadratic = 0.002
 liquidity_cap = 0.05
 
-[[costs.asset]]
+[[asset]]
 asset = "BTC"
 buy_bps = 1.0
 sell_bps = 3.0
 `
 	c := env.Defaults()
+	c.SegmentStart = time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
+	c.SegmentEnd = time.Date(2022, 12, 31, 0, 0, 0, 0, time.UTC)
+	c.InitialCapital = 250000
+	if _, err := toml.Decode(costsDoc, &c.Costs); err != nil {
+		t.Fatal(err)
+	}
 	md, err := toml.Decode(doc, &c)
 	if err != nil {
 		t.Fatal(err)
@@ -147,10 +150,18 @@ sell_bps = 3.0
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	// Every field has a snake_case toml tag.
+	// Every field has a snake_case toml tag, except those set in code or
+	// held by another table.
+	inCode := map[string]bool{"SegmentStart": true, "SegmentEnd": true, "InitialCapital": true, "Costs": true}
 	for _, typ := range []reflect.Type{reflect.TypeOf(env.Config{}), reflect.TypeOf(env.Costs{}), reflect.TypeOf(env.AssetFee{})} {
 		for i := 0; i < typ.NumField(); i++ {
 			tag := typ.Field(i).Tag.Get("toml")
+			if typ == reflect.TypeOf(env.Config{}) && inCode[typ.Field(i).Name] {
+				if tag != "-" {
+					t.Errorf("%s.%s should not be a TOML key, has tag %q", typ.Name(), typ.Field(i).Name, tag)
+				}
+				continue
+			}
 			if tag == "" || strings.ToLower(tag) != tag || strings.Contains(tag, "-") {
 				t.Errorf("%s.%s has toml tag %q", typ.Name(), typ.Field(i).Name, tag)
 			}
