@@ -1,0 +1,526 @@
+package ddpg
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+
+	"github.com/folio-rl/folio/agents"
+	"github.com/folio-rl/folio/env"
+	"github.com/folio-rl/folio/nets"
+)
+
+// Agent is a DDPG/TD3 learner (agents.Learner). It is not safe for
+// concurrent use; its Policy may act while the agent is idle.
+type Agent struct {
+	cfg    Config
+	arch   nets.Arch
+	n      int // risky assets
+	adim   int // N+1
+	obsDim int
+	gate   bool
+	hash   string
+
+	actor  *nets.Actor
+	critic *nets.Critic // one or two Q towers
+	q1     *nets.Critic // tower 1 alone: its parameters are the critic vector's prefix
+
+	actorP, actorG, actorT    []float64 // online parameters, gradient, target parameters
+	criticP, criticG, criticT []float64
+	adamA, adamC              *nets.Adam
+
+	actTrain, actTarget nets.Engine // actor at batch size
+	crTrain, crTarget   nets.Engine // critic at batch size
+	q1Loss              nets.Engine // tower 1 at batch size, for dQ/da in the actor loss
+	act                 map[int]nets.Engine
+
+	replay *agents.Replay
+	batch  *agents.Batch
+	ou     []float64 // NumEnvs×(N+1) Ornstein–Uhlenbeck states
+
+	runner   *nets.Runner // nil unless cfg.Parallel
+	adamTask adamTask
+	soft     softTask
+
+	steps     int64 // transitions collected (Update calls × rollout length)
+	gradSteps int64 // gradient steps taken
+	pending   int64 // gradient steps owed (interrupted updates resume them)
+
+	s scratch
+}
+
+type scratch struct {
+	u, w, du, dw []float64 // per row
+	y            []float64 // TD targets, batch
+	wNext, wCur  []float64 // batch×(N+1) target-policy and current-policy weights
+	logits       []float64 // batch×(N+1)
+	targets      []float64 // batch×2N prediction targets
+	zeroG        []float64 // critic gradient sink for the gorgonia backend's BackwardInputs
+}
+
+// ObsLayoutOf converts an env's Spec into the layout nets needs.
+func ObsLayoutOf(spec env.Spec) (nets.ObsLayout, error) {
+	l := spec.Layout
+	o := nets.ObsLayout{
+		Assets: len(spec.Assets), Features: len(l.Features), Globals: len(l.GlobalFeatures), Window: spec.Window,
+		AssetOffset: l.AssetOffset, GlobalOffset: l.GlobalOffset, WeightsOffset: l.WeightsOffset, Len: l.Len,
+	}
+	if o.Assets < 1 {
+		return o, errors.New("spec has no assets")
+	}
+	if spec.Observation.Len() != l.Len {
+		return o, fmt.Errorf("observation space of %d values but layout of %d", spec.Observation.Len(), l.Len)
+	}
+	if spec.Action.Len() != o.Assets+1 {
+		return o, fmt.Errorf("action space of %d values for %d assets (want N+1)", spec.Action.Len(), o.Assets)
+	}
+	return o, nil
+}
+
+// New returns a DDPG agent for an env with the given spec, its weights
+// initialised from rng (use the run's seed.Init stream).
+func New(spec env.Spec, cfg Config, rng *rand.Rand) (*Agent, error) {
+	o, err := ObsLayoutOf(spec)
+	if err != nil {
+		return nil, fmt.Errorf("ddpg: %w", err)
+	}
+	return NewForLayout(o, cfg, rng)
+}
+
+// NewForLayout is New for an explicit observation layout.
+func NewForLayout(o nets.ObsLayout, cfg Config, rng *rand.Rand) (*Agent, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cloneConfig(cfg)
+	arch, err := cfg.Config.Arch(o)
+	if err != nil {
+		return nil, fmt.Errorf("ddpg: %w", err)
+	}
+	if cfg.VolTargetFeature >= o.Features {
+		return nil, fmt.Errorf("ddpg: vol_target_feature %d but the observation has %d per-asset features", cfg.VolTargetFeature, o.Features)
+	}
+	hash, err := configHash(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("ddpg: %w", err)
+	}
+	a := &Agent{cfg: cfg, arch: arch, n: o.Assets, adim: o.Assets + 1, obsDim: o.Len, gate: arch.VolTiming, hash: hash,
+		act: map[int]nets.Engine{}}
+	if a.actor, err = nets.NewActor(arch); err != nil {
+		return nil, fmt.Errorf("ddpg: %w", err)
+	}
+	if a.critic, err = nets.NewCritic(arch, cfg.TwinCritics); err != nil {
+		return nil, fmt.Errorf("ddpg: %w", err)
+	}
+	if a.q1, err = nets.NewCritic(arch, false); err != nil {
+		return nil, fmt.Errorf("ddpg: %w", err)
+	}
+	na, nc, n1 := a.actor.Net.NumParams(), a.critic.Net.NumParams(), a.q1.Net.NumParams()
+	a.actorP, a.actorG, a.actorT = make([]float64, na), make([]float64, na), make([]float64, na)
+	a.criticP, a.criticG, a.criticT = make([]float64, nc), make([]float64, nc), make([]float64, nc)
+	a.actor.Net.Layout().Init(a.actorP, rng)
+	a.critic.Net.Layout().Init(a.criticP, rng)
+	copy(a.actorT, a.actorP)
+	copy(a.criticT, a.criticP)
+	a.adamA = nets.NewAdam(na, 0.9, 0.999, cfg.AdamEps)
+	a.adamC = nets.NewAdam(nc, 0.9, 0.999, cfg.AdamEps)
+
+	m, be, par := cfg.BatchSize, cfg.Backend, cfg.Parallel
+	engines := []struct {
+		dst   *nets.Engine
+		net   *nets.Net
+		p     nets.Params
+		train bool
+	}{
+		{&a.actTrain, a.actor.Net, nets.Params{Value: a.actorP, Grad: a.actorG}, true},
+		{&a.actTarget, a.actor.Net, nets.Params{Value: a.actorT}, false},
+		{&a.crTrain, a.critic.Net, nets.Params{Value: a.criticP, Grad: a.criticG}, true},
+		{&a.crTarget, a.critic.Net, nets.Params{Value: a.criticT}, false},
+	}
+	// Tower 1's layout is the twin critic's prefix (towers are declared in
+	// order), so a single-tower net bound to that prefix evaluates Q1 with
+	// the critic's own weights.
+	q1p := nets.Params{Value: a.criticP[:n1]}
+	if be == nets.BackendGorgonia {
+		a.s.zeroG = make([]float64, n1)
+		q1p.Grad = a.s.zeroG // gorgonia's BackwardInputs still writes parameter gradients
+	}
+	engines = append(engines, struct {
+		dst   *nets.Engine
+		net   *nets.Net
+		p     nets.Params
+		train bool
+	}{&a.q1Loss, a.q1.Net, q1p, be == nets.BackendGorgonia})
+	for _, e := range engines {
+		if *e.dst, err = nets.NewEngine(be, e.net, m, e.p, e.train, par); err != nil {
+			return nil, fmt.Errorf("ddpg: %w", err)
+		}
+	}
+	for i, s := range a.q1.Net.Layout().Segments {
+		if c := a.critic.Net.Layout().Segments[i]; c.Name != s.Name || c.Offset != s.Offset || c.Len() != s.Len() {
+			return nil, fmt.Errorf("ddpg: internal error: tower 1 is not the critic's prefix (%s vs %s)", s.Name, c.Name)
+		}
+	}
+
+	a.replay = agents.NewReplay(cfg.BufferSize, o.Len, a.adim)
+	a.batch = a.replay.NewBatch(m)
+	a.ou = make([]float64, cfg.NumEnvs*a.adim)
+	a.s = scratch{u: make([]float64, a.adim), w: make([]float64, a.adim), du: make([]float64, a.adim), dw: make([]float64, a.adim),
+		y: make([]float64, m), wNext: make([]float64, m*a.adim), wCur: make([]float64, m*a.adim),
+		logits: make([]float64, m*a.adim), targets: make([]float64, m*2*a.n), zeroG: a.s.zeroG}
+	a.soft = softTask{a: a}
+	if cfg.Parallel {
+		a.runner = nets.NewRunner()
+	}
+	return a, nil
+}
+
+func cloneConfig(c Config) Config {
+	c.Hidden = append([]int(nil), c.Hidden...)
+	c.AssetHidden = append([]int(nil), c.AssetHidden...)
+	c.HeadHidden = append([]int(nil), c.HeadHidden...)
+	c.DecoderHidden = append([]int(nil), c.DecoderHidden...)
+	c.VolFeatures = append([]int(nil), c.VolFeatures...)
+	return c
+}
+
+// configHash hashes every hyperparameter except the engine choices.
+func configHash(c Config) (string, error) {
+	c.Backend, c.Parallel = "", false
+	return nets.ConfigHash(c)
+}
+
+// Name returns "ddpg" ("td3" with twin critics).
+func (a *Agent) Name() string {
+	if a.cfg.TwinCritics {
+		return "td3"
+	}
+	return "ddpg"
+}
+
+// Config returns the agent's configuration.
+func (a *Agent) Config() Config { return cloneConfig(a.cfg) }
+
+// Arch returns the network architecture.
+func (a *Agent) Arch() nets.Arch { return a.arch }
+
+// Steps returns the number of transitions collected so far.
+func (a *Agent) Steps() int64 { return a.steps }
+
+// GradientSteps returns the number of gradient steps taken.
+func (a *Agent) GradientSteps() int64 { return a.gradSteps }
+
+// Replay returns the replay buffer (read-only use).
+func (a *Agent) Replay() *agents.Replay { return a.replay }
+
+// ActorParams and CriticParams return the online parameter vectors (the
+// agent's storage).
+func (a *Agent) ActorParams() []float64 { return a.actorP }
+
+// CriticParams returns the critic's parameters.
+func (a *Agent) CriticParams() []float64 { return a.criticP }
+
+// NewRollout allocates storage for num_envs × train_freq transitions.
+func (a *Agent) NewRollout() *agents.Rollout {
+	return agents.NewRollout(a.cfg.NumEnvs, a.cfg.TrainFreq, a.obsDim, a.adim, a.adim)
+}
+
+func (a *Agent) actEngine(b int) (nets.Engine, error) {
+	if e, ok := a.act[b]; ok {
+		return e, nil
+	}
+	e, err := nets.NewEngine(a.cfg.Backend, a.actor.Net, b, nets.Params{Value: a.actorP}, false, false)
+	if err != nil {
+		return nil, fmt.Errorf("ddpg: %w", err)
+	}
+	a.act[b] = e
+	return e, nil
+}
+
+// actorForward runs actor engine e on the rows of obs and returns the
+// logits A·tanh(·) in dst (rows×(N+1)).
+func (a *Agent) actorForward(e nets.Engine, dst, obs []float64) error {
+	d := a.obsDim
+	for b := 0; b < len(obs)/d; b++ {
+		a.actor.Feed.Fill(e, b, obs[b*d:(b+1)*d])
+	}
+	if a.actor.Action >= 0 {
+		clear(e.Input(a.actor.Action))
+	}
+	if err := e.Forward(); err != nil {
+		return err
+	}
+	t := e.Output(a.actor.Logits)
+	for i := range dst {
+		dst[i] = a.cfg.ActionScale * t[i]
+	}
+	return nil
+}
+
+// Act writes, for each of the B = len(obs)/D observations, the logits
+// (Raw) and weights. In mode Sample it acts uniformly at random in
+// [−A, A] until learning_starts transitions have been collected, then adds
+// exploration noise to the actor's logits and clips them to [−A, A]; in
+// mode Deterministic it uses the actor's logits. LogProb and Value are
+// left untouched.
+func (a *Agent) Act(dst agents.Actions, obs []float64, rng *rand.Rand, mode agents.Mode) error {
+	d, na, sc := a.obsDim, a.adim, a.cfg.ActionScale
+	if len(obs) == 0 || len(obs)%d != 0 {
+		panic("ddpg: Act: observation length is not a positive multiple of the observation size")
+	}
+	bn := len(obs) / d
+	if dst.Weights != nil && len(dst.Weights) != bn*na || dst.Raw != nil && len(dst.Raw) != bn*na {
+		panic("ddpg: Act: destination length mismatch")
+	}
+	if mode == agents.Sample && rng == nil {
+		panic("ddpg: Act: sampling needs an rng")
+	}
+	if mode == agents.Sample && a.cfg.Noise == NoiseOU && bn != a.cfg.NumEnvs {
+		panic("ddpg: Act: Ornstein–Uhlenbeck noise needs a batch of num_envs observations")
+	}
+	raw := dst.Raw
+	if raw == nil {
+		if len(a.s.logits) < bn*na {
+			a.s.logits = make([]float64, bn*na)
+		}
+		raw = a.s.logits[:bn*na]
+	}
+	if mode == agents.Sample && a.steps < int64(a.cfg.LearningStarts) {
+		for i := range raw {
+			raw[i] = sc * (2*rng.Float64() - 1)
+		}
+	} else {
+		e, err := a.actEngine(bn)
+		if err != nil {
+			return err
+		}
+		if err := a.actorForward(e, raw, obs); err != nil {
+			return fmt.Errorf("ddpg: act: %w", err)
+		}
+		if mode == agents.Sample {
+			a.addNoise(raw, rng)
+		}
+	}
+	for i, v := range raw {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("ddpg: act: %w", &agents.NonFiniteError{Quantity: "action logit", Value: raw[i]})
+		}
+	}
+	if dst.Weights != nil {
+		for b := 0; b < bn; b++ {
+			nets.WeightsTo(dst.Weights[b*na:(b+1)*na], raw[b*na:(b+1)*na], a.gate)
+		}
+	}
+	return nil
+}
+
+// addNoise adds exploration noise to logits (rows×(N+1)) and clips them
+// to [−A, A] (CleanRL: actions + N(0, σ), clipped to the action bounds).
+func (a *Agent) addNoise(raw []float64, rng *rand.Rand) {
+	c, sc := &a.cfg, a.cfg.ActionScale
+	for i := range raw {
+		var eps float64
+		switch c.Noise {
+		case NoiseGaussian:
+			eps = c.NoiseSigma * rng.NormFloat64()
+		case NoiseOU:
+			x := a.ou[i]
+			x += c.OUTheta*(0-x)*c.OUDt + c.NoiseSigma*math.Sqrt(c.OUDt)*rng.NormFloat64()
+			a.ou[i] = x
+			eps = x
+		}
+		raw[i] = math.Min(math.Max(raw[i]+eps, -sc), sc)
+	}
+}
+
+// Policy returns the deterministic actor (Deterministic) or the actor with
+// Gaussian exploration noise (Sample) for evaluation; it shares the
+// agent's parameters and has its own batch-1 engine.
+func (a *Agent) Policy() agents.Policy { return &policy{a: a, u: make([]float64, a.adim)} }
+
+type policy struct {
+	a *Agent
+	e nets.Engine
+	u []float64
+}
+
+func (p *policy) Name() string { return p.a.Name() }
+
+func (p *policy) Act(dst []float64, obs *agents.Observation, rng *rand.Rand, mode agents.Mode) error {
+	a := p.a
+	if len(obs.Vector) != a.obsDim || len(dst) != a.adim {
+		panic("ddpg: policy: observation or destination length mismatch")
+	}
+	if p.e == nil {
+		e, err := nets.NewEngine(a.cfg.Backend, a.actor.Net, 1, nets.Params{Value: a.actorP}, false, false)
+		if err != nil {
+			return fmt.Errorf("ddpg: %w", err)
+		}
+		p.e = e
+	}
+	if err := a.actorForward(p.e, p.u, obs.Vector); err != nil {
+		return fmt.Errorf("ddpg: policy: %w", err)
+	}
+	if mode == agents.Sample {
+		sc := a.cfg.ActionScale
+		for i := range p.u {
+			p.u[i] = math.Min(math.Max(p.u[i]+a.cfg.NoiseSigma*rng.NormFloat64(), -sc), sc)
+		}
+	}
+	for _, v := range p.u {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("ddpg: policy: %w", &agents.NonFiniteError{Quantity: "action logit", Value: v})
+		}
+	}
+	nets.WeightsTo(dst, p.u, a.gate)
+	return nil
+}
+
+// Close releases the engines.
+func (a *Agent) Close() error {
+	a.runner.Close()
+	a.runner = nil
+	var err error
+	for _, e := range []nets.Engine{a.actTrain, a.actTarget, a.crTrain, a.crTarget, a.q1Loss} {
+		if err2 := e.Close(); err == nil {
+			err = err2
+		}
+	}
+	for _, e := range a.act {
+		if err2 := e.Close(); err == nil {
+			err = err2
+		}
+	}
+	return err
+}
+
+// Checkpoint names.
+const kind = "ddpg"
+
+var f64Blocks = []string{"actor", "critic", "actor.target", "critic.target", "adam.actor.m", "adam.actor.v", "adam.critic.m", "adam.critic.v", "ou"}
+
+func (a *Agent) f64State() [][]float64 {
+	return [][]float64{a.actorP, a.criticP, a.actorT, a.criticT, a.adamA.M, a.adamA.V, a.adamC.M, a.adamC.V, a.ou}
+}
+
+func (a *Agent) shapes() []nets.Shape {
+	return append(nets.ArchOf("actor/", a.actor.Net.Layout()), nets.ArchOf("critic/", a.critic.Net.Layout())...)
+}
+
+// Save writes the full training state: online and target parameters of
+// actor and critic, both Adam states, the OU noise state, counters and the
+// replay buffer's content.
+func (a *Agent) Save(w io.Writer) error {
+	c := &nets.Checkpoint{Kind: kind, Net: a.arch.String(), ConfigHash: a.hash, Arch: a.shapes(),
+		Ints: map[string]int64{"adam.actor.step": int64(a.adamA.Step), "adam.critic.step": int64(a.adamC.Step),
+			"steps": a.steps, "grad_steps": a.gradSteps, "pending": a.pending}}
+	for i, s := range a.f64State() {
+		c.Blocks = append(c.Blocks, nets.Block{Name: f64Blocks[i], F64: s})
+	}
+	rs := a.replay.State()
+	term := make([]float64, len(rs.Terminated))
+	for i, t := range rs.Terminated {
+		if t {
+			term[i] = 1
+		}
+	}
+	c.Ints["replay.pos"], c.Ints["replay.size"] = int64(rs.Pos), int64(rs.Size)
+	c.Blocks = append(c.Blocks,
+		nets.Block{Name: "replay.obs", F32: nonNil32(rs.Obs)}, nets.Block{Name: "replay.next", F32: nonNil32(rs.Next)},
+		nets.Block{Name: "replay.action", F32: nonNil32(rs.Action)}, nets.Block{Name: "replay.reward", F64: rs.Reward},
+		nets.Block{Name: "replay.terminated", F64: term})
+	if err := nets.WriteCheckpoint(w, c); err != nil {
+		return fmt.Errorf("ddpg: save: %w", err)
+	}
+	return nil
+}
+
+func nonNil32(s []float32) []float32 {
+	if s == nil {
+		return []float32{}
+	}
+	return s
+}
+
+// Load restores a state written by Save into the agent's existing
+// buffers. The file must have the same architecture and hyperparameters;
+// nothing is changed if it does not.
+func (a *Agent) Load(r io.Reader) error {
+	c, err := nets.ReadCheckpoint(r)
+	if err != nil {
+		return fmt.Errorf("ddpg: load: %w", err)
+	}
+	if err := c.Check(kind, a.shapes(), a.arch.String(), a.hash); err != nil {
+		return fmt.Errorf("ddpg: load: %w", err)
+	}
+	state := a.f64State()
+	for i, name := range f64Blocks {
+		b, ok := c.Block(name)
+		if !ok || len(b.F64) != len(state[i]) {
+			return fmt.Errorf("ddpg: load: block %q missing or of the wrong length", name)
+		}
+	}
+	for _, k := range []string{"adam.actor.step", "adam.critic.step", "steps", "grad_steps", "pending", "replay.pos", "replay.size"} {
+		if v, ok := c.Ints[k]; !ok || v < 0 {
+			return fmt.Errorf("ddpg: load: counter %q missing or negative", k)
+		}
+	}
+	rs := agents.ReplayState{Pos: int(c.Ints["replay.pos"]), Size: int(c.Ints["replay.size"])}
+	if b, ok := c.Block("replay.obs"); ok {
+		rs.Obs = b.F32
+	}
+	if b, ok := c.Block("replay.next"); ok {
+		rs.Next = b.F32
+	}
+	if b, ok := c.Block("replay.action"); ok {
+		rs.Action = b.F32
+	}
+	if b, ok := c.Block("replay.reward"); ok {
+		rs.Reward = b.F64
+	}
+	if b, ok := c.Block("replay.terminated"); ok {
+		rs.Terminated = make([]bool, len(b.F64))
+		for i, v := range b.F64 {
+			rs.Terminated[i] = v != 0
+		}
+	}
+	// Validate the replay before touching anything.
+	probe := agents.NewReplay(a.cfg.BufferSize, a.obsDim, a.adim)
+	if err := probe.Restore(rs); err != nil {
+		return fmt.Errorf("ddpg: load: %w", err)
+	}
+	a.replay = probe
+	for i, name := range f64Blocks {
+		b, _ := c.Block(name)
+		copy(state[i], b.F64)
+	}
+	a.adamA.Step, a.adamC.Step = int(c.Ints["adam.actor.step"]), int(c.Ints["adam.critic.step"])
+	a.steps, a.gradSteps, a.pending = c.Ints["steps"], c.Ints["grad_steps"], c.Ints["pending"]
+	return nil
+}
+
+// LoadWeights restores only the online and target parameters of a
+// checkpoint with the same architecture (any hyperparameters), for
+// evaluation or warm starts.
+func (a *Agent) LoadWeights(r io.Reader) error {
+	c, err := nets.ReadCheckpoint(r)
+	if err != nil {
+		return fmt.Errorf("ddpg: load: %w", err)
+	}
+	if err := c.Check(kind, a.shapes(), a.arch.String(), ""); err != nil {
+		return fmt.Errorf("ddpg: load: %w", err)
+	}
+	state := a.f64State()[:4]
+	for i, name := range f64Blocks[:4] {
+		if b, ok := c.Block(name); !ok || len(b.F64) != len(state[i]) {
+			return fmt.Errorf("ddpg: load: block %q missing or of the wrong length", name)
+		}
+	}
+	for i, name := range f64Blocks[:4] {
+		b, _ := c.Block(name)
+		copy(state[i], b.F64)
+	}
+	return nil
+}

@@ -1,0 +1,414 @@
+package ppo
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+
+	"github.com/folio-rl/folio/agents"
+	"github.com/folio-rl/folio/env"
+	"github.com/folio-rl/folio/nets"
+)
+
+// Agent is a PPO learner (agents.Learner). It is not safe for concurrent
+// use; its Policy may act while the agent is idle.
+type Agent struct {
+	cfg    Config
+	arch   nets.Arch
+	ac     *nets.ActorCritic
+	n      int // risky assets
+	adim   int // action dimensions, N+1
+	obsDim int
+	gate   bool
+	hash   string
+
+	theta, grad []float64
+	params      nets.Params
+	adam        *nets.Adam
+	stdIdx      []int     // action dimension → LogStd entry
+	logStd      []float64 // per action dimension (expanded)
+
+	train nets.Engine         // minibatch-sized, with backward
+	act   map[int]nets.Engine // forward-only, by batch size
+	u     []float64           // scratch action row
+
+	upd      updateScratch
+	runner   *nets.Runner // nil unless cfg.Parallel
+	adamTask adamTask
+
+	updates int64 // Update calls completed
+	steps   int64 // transitions learned from
+}
+
+// ObsLayoutOf converts an env's Spec into the layout nets needs.
+func ObsLayoutOf(spec env.Spec) (nets.ObsLayout, error) {
+	l := spec.Layout
+	o := nets.ObsLayout{
+		Assets: len(spec.Assets), Features: len(l.Features), Globals: len(l.GlobalFeatures), Window: spec.Window,
+		AssetOffset: l.AssetOffset, GlobalOffset: l.GlobalOffset, WeightsOffset: l.WeightsOffset, Len: l.Len,
+	}
+	if o.Assets < 1 {
+		return o, errors.New("spec has no assets")
+	}
+	if spec.Observation.Len() != l.Len {
+		return o, fmt.Errorf("observation space of %d values but layout of %d", spec.Observation.Len(), l.Len)
+	}
+	if spec.Action.Len() != o.Assets+1 {
+		return o, fmt.Errorf("action space of %d values for %d assets (want N+1)", spec.Action.Len(), o.Assets)
+	}
+	return o, nil
+}
+
+// New returns a PPO agent for an env with the given spec, its weights
+// initialised from rng (use the run's seed.Init stream).
+func New(spec env.Spec, cfg Config, rng *rand.Rand) (*Agent, error) {
+	o, err := ObsLayoutOf(spec)
+	if err != nil {
+		return nil, fmt.Errorf("ppo: %w", err)
+	}
+	return NewForLayout(o, cfg, rng)
+}
+
+// NewForLayout is New for an explicit observation layout.
+func NewForLayout(o nets.ObsLayout, cfg Config, rng *rand.Rand) (*Agent, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cloneConfig(cfg)
+	arch, err := cfg.Config.Arch(o)
+	if err != nil {
+		return nil, fmt.Errorf("ppo: %w", err)
+	}
+	if cfg.VolTargetFeature >= o.Features {
+		return nil, fmt.Errorf("ppo: vol_target_feature %d but the observation has %d per-asset features", cfg.VolTargetFeature, o.Features)
+	}
+	ac, err := nets.NewActorCritic(arch, cfg.LogStdInit)
+	if err != nil {
+		return nil, fmt.Errorf("ppo: %w", err)
+	}
+	hash, err := configHash(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("ppo: %w", err)
+	}
+	a := &Agent{cfg: cfg, arch: arch, ac: ac, n: o.Assets, adim: o.Assets + 1, obsDim: o.Len,
+		gate: arch.VolTiming, hash: hash, act: map[int]nets.Engine{}}
+	np := ac.Net.NumParams()
+	a.theta, a.grad = make([]float64, np), make([]float64, np)
+	a.params = nets.Params{Value: a.theta, Grad: a.grad}
+	ac.Net.Layout().Init(a.theta, rng)
+	a.adam = nets.NewAdam(np, 0.9, 0.999, cfg.AdamEps)
+	a.stdIdx = make([]int, a.adim)
+	for j := range a.stdIdx {
+		a.stdIdx[j] = ac.StdIndex(j)
+	}
+	a.logStd = make([]float64, a.adim)
+	a.u = make([]float64, a.adim)
+	if a.train, err = nets.NewEngine(cfg.Backend, ac.Net, cfg.MinibatchSize(), a.params, true, cfg.Parallel); err != nil {
+		return nil, fmt.Errorf("ppo: %w", err)
+	}
+	a.upd = newUpdateScratch(a)
+	if cfg.Parallel {
+		a.runner = nets.NewRunner()
+	}
+	return a, nil
+}
+
+func cloneConfig(c Config) Config {
+	c.Hidden = append([]int(nil), c.Hidden...)
+	c.AssetHidden = append([]int(nil), c.AssetHidden...)
+	c.HeadHidden = append([]int(nil), c.HeadHidden...)
+	c.DecoderHidden = append([]int(nil), c.DecoderHidden...)
+	c.VolFeatures = append([]int(nil), c.VolFeatures...)
+	return c
+}
+
+// configHash hashes every hyperparameter except the engine choices
+// (backend, parallel), which do not change what is learned beyond
+// rounding.
+func configHash(c Config) (string, error) {
+	c.Backend, c.Parallel = "", false
+	return nets.ConfigHash(c)
+}
+
+// Name returns "ppo".
+func (a *Agent) Name() string { return "ppo" }
+
+// Config returns the agent's configuration.
+func (a *Agent) Config() Config { return cloneConfig(a.cfg) }
+
+// Arch returns the network architecture.
+func (a *Agent) Arch() nets.Arch { return a.arch }
+
+// NumParams returns the number of trainable parameters.
+func (a *Agent) NumParams() int { return len(a.theta) }
+
+// Steps returns the number of transitions learned from so far.
+func (a *Agent) Steps() int64 { return a.steps }
+
+// Updates returns the number of completed updates.
+func (a *Agent) Updates() int64 { return a.updates }
+
+// Params returns the parameter vector (the agent's storage: do not modify
+// while training). Determinism tests compare it bitwise.
+func (a *Agent) Params() []float64 { return a.theta }
+
+// NewRollout allocates storage for num_envs × num_steps transitions.
+func (a *Agent) NewRollout() *agents.Rollout {
+	return agents.NewRollout(a.cfg.NumEnvs, a.cfg.NumSteps, a.obsDim, a.adim, a.adim)
+}
+
+// actEngine returns the forward-only engine for batch size b, building it
+// on first use (one per distinct batch size; they share the weights).
+func (a *Agent) actEngine(b int) (nets.Engine, error) {
+	if e, ok := a.act[b]; ok {
+		return e, nil
+	}
+	e, err := nets.NewEngine(a.cfg.Backend, a.ac.Net, b, nets.Params{Value: a.theta}, false, a.cfg.Parallel)
+	if err != nil {
+		return nil, fmt.Errorf("ppo: %w", err)
+	}
+	a.act[b] = e
+	return e, nil
+}
+
+func (a *Agent) expandLogStd() {
+	seg := a.ac.LogStd.View(a.theta)
+	for j, k := range a.stdIdx {
+		a.logStd[j] = seg[k]
+	}
+}
+
+// forward runs engine e on the len(obs)/D observations of obs.
+func (a *Agent) forward(e nets.Engine, obs []float64) error {
+	d := a.obsDim
+	for b := 0; b < len(obs)/d; b++ {
+		a.ac.Feed.Fill(e, b, obs[b*d:(b+1)*d])
+	}
+	if a.ac.Action >= 0 {
+		clear(e.Input(a.ac.Action)) // the decoder's output is not used when acting
+	}
+	return e.Forward()
+}
+
+// Act samples (mode Sample) or takes the mean (Deterministic) of the
+// Gaussian over logits for each of the B = len(obs)/D observations, and
+// writes the squashed weights, the raw logits, their log-probability and
+// the value estimate into the non-nil slices of dst.
+func (a *Agent) Act(dst agents.Actions, obs []float64, rng *rand.Rand, mode agents.Mode) error {
+	d, na := a.obsDim, a.adim
+	if len(obs) == 0 || len(obs)%d != 0 {
+		panic("ppo: Act: observation length is not a positive multiple of the observation size")
+	}
+	bn := len(obs) / d
+	if dst.Weights != nil && len(dst.Weights) != bn*na || dst.Raw != nil && len(dst.Raw) != bn*na ||
+		dst.LogProb != nil && len(dst.LogProb) != bn || dst.Value != nil && len(dst.Value) != bn {
+		panic("ppo: Act: destination length mismatch")
+	}
+	if mode == agents.Sample && rng == nil {
+		panic("ppo: Act: sampling needs an rng")
+	}
+	e, err := a.actEngine(bn)
+	if err != nil {
+		return err
+	}
+	if err := a.forward(e, obs); err != nil {
+		return fmt.Errorf("ppo: act: %w", err)
+	}
+	a.expandLogStd()
+	mu, v := e.Output(a.ac.Logits), e.Output(a.ac.Value)
+	for b := 0; b < bn; b++ {
+		u := a.u
+		if dst.Raw != nil {
+			u = dst.Raw[b*na : (b+1)*na]
+		}
+		m := mu[b*na : (b+1)*na]
+		for j := range u {
+			u[j] = m[j]
+			if mode == agents.Sample {
+				u[j] += math.Exp(a.logStd[j]) * rng.NormFloat64()
+			}
+			if math.IsNaN(u[j]) || math.IsInf(u[j], 0) {
+				return fmt.Errorf("ppo: act: %w", &agents.NonFiniteError{Quantity: "action logit", Value: u[j]})
+			}
+		}
+		if dst.LogProb != nil {
+			dst.LogProb[b] = logProb(u, m, a.logStd)
+		}
+		if dst.Value != nil {
+			dst.Value[b] = v[b]
+		}
+		if dst.Weights != nil {
+			nets.WeightsTo(dst.Weights[b*na:(b+1)*na], u, a.gate)
+		}
+	}
+	return nil
+}
+
+// valuesTo writes V(s) for each of the len(dst) observations obs(i) into
+// dst, in batches of the rollout's env count.
+func (a *Agent) valuesTo(dst []float64, obs func(i int) []float64) error {
+	bs := a.cfg.NumEnvs
+	e, err := a.actEngine(bs)
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(dst); start += bs {
+		n := min(bs, len(dst)-start)
+		for b := 0; b < bs; b++ {
+			o := obs(start + min(b, n-1)) // pad a short last batch by repetition
+			a.ac.Feed.Fill(e, b, o)
+		}
+		if a.ac.Action >= 0 {
+			clear(e.Input(a.ac.Action))
+		}
+		if err := e.Forward(); err != nil {
+			return err
+		}
+		copy(dst[start:start+n], e.Output(a.ac.Value)[:n])
+	}
+	return nil
+}
+
+// Policy returns the agent's current policy for evaluation: weights from
+// the Gaussian's mean (Deterministic) or a sample (Sample). It shares the
+// agent's parameters and has its own batch-1 engine.
+func (a *Agent) Policy() agents.Policy { return &policy{a: a, u: make([]float64, a.adim)} }
+
+type policy struct {
+	a *Agent
+	e nets.Engine
+	u []float64
+}
+
+func (p *policy) Name() string { return "ppo" }
+
+func (p *policy) Act(dst []float64, obs *agents.Observation, rng *rand.Rand, mode agents.Mode) error {
+	a := p.a
+	if len(obs.Vector) != a.obsDim || len(dst) != a.adim {
+		panic("ppo: policy: observation or destination length mismatch")
+	}
+	if p.e == nil {
+		e, err := nets.NewEngine(a.cfg.Backend, a.ac.Net, 1, nets.Params{Value: a.theta}, false, false)
+		if err != nil {
+			return fmt.Errorf("ppo: %w", err)
+		}
+		p.e = e
+	}
+	if err := a.forward(p.e, obs.Vector); err != nil {
+		return fmt.Errorf("ppo: policy: %w", err)
+	}
+	mu := p.e.Output(a.ac.Logits)
+	seg := a.ac.LogStd.View(a.theta)
+	for j := range p.u {
+		p.u[j] = mu[j]
+		if mode == agents.Sample {
+			p.u[j] += math.Exp(seg[a.stdIdx[j]]) * rng.NormFloat64()
+		}
+		if math.IsNaN(p.u[j]) || math.IsInf(p.u[j], 0) {
+			return fmt.Errorf("ppo: policy: %w", &agents.NonFiniteError{Quantity: "action logit", Value: p.u[j]})
+		}
+	}
+	nets.WeightsTo(dst, p.u, a.gate)
+	return nil
+}
+
+// Checkpoint blocks and counters.
+const (
+	kind        = "ppo"
+	blockParams = "params"
+	blockAdamM  = "adam.m"
+	blockAdamV  = "adam.v"
+)
+
+// Save writes the full training state: parameters, Adam moments and step
+// count, and the update and transition counters, with the architecture
+// and a hash of the hyperparameters.
+func (a *Agent) Save(w io.Writer) error {
+	c := &nets.Checkpoint{
+		Kind: kind, Net: a.arch.String(), ConfigHash: a.hash, Arch: nets.ArchOf("", a.ac.Net.Layout()),
+		Ints: map[string]int64{"adam.step": int64(a.adam.Step), "updates": a.updates, "steps": a.steps},
+		Blocks: []nets.Block{
+			{Name: blockParams, F64: a.theta},
+			{Name: blockAdamM, F64: a.adam.M},
+			{Name: blockAdamV, F64: a.adam.V},
+		},
+	}
+	if err := nets.WriteCheckpoint(w, c); err != nil {
+		return fmt.Errorf("ppo: save: %w", err)
+	}
+	return nil
+}
+
+// Load restores a state written by Save into the agent's existing
+// buffers. The file must have the same architecture and hyperparameters;
+// nothing is changed if it does not.
+func (a *Agent) Load(r io.Reader) error {
+	c, err := a.read(r, true)
+	if err != nil {
+		return err
+	}
+	copy(a.theta, c.Blocks[0].F64)
+	copy(a.adam.M, c.Blocks[1].F64)
+	copy(a.adam.V, c.Blocks[2].F64)
+	a.adam.Step = int(c.Ints["adam.step"])
+	a.updates, a.steps = c.Ints["updates"], c.Ints["steps"]
+	return nil
+}
+
+// LoadWeights restores only the parameters of a checkpoint with the same
+// architecture (any hyperparameters): for evaluation or warm starts.
+// The optimiser state and counters are left as they are.
+func (a *Agent) LoadWeights(r io.Reader) error {
+	c, err := a.read(r, false)
+	if err != nil {
+		return err
+	}
+	copy(a.theta, c.Blocks[0].F64)
+	return nil
+}
+
+func (a *Agent) read(r io.Reader, full bool) (*nets.Checkpoint, error) {
+	c, err := nets.ReadCheckpoint(r)
+	if err != nil {
+		return nil, fmt.Errorf("ppo: load: %w", err)
+	}
+	hash := ""
+	if full {
+		hash = a.hash
+	}
+	if err := c.Check(kind, nets.ArchOf("", a.ac.Net.Layout()), a.arch.String(), hash); err != nil {
+		return nil, fmt.Errorf("ppo: load: %w", err)
+	}
+	blocks := make([]nets.Block, 3)
+	for i, name := range []string{blockParams, blockAdamM, blockAdamV} {
+		b, ok := c.Block(name)
+		if !ok || len(b.F64) != len(a.theta) {
+			return nil, fmt.Errorf("ppo: load: block %q missing or of the wrong length", name)
+		}
+		blocks[i] = b
+	}
+	if full {
+		for _, k := range []string{"adam.step", "updates", "steps"} {
+			if v, ok := c.Ints[k]; !ok || v < 0 {
+				return nil, fmt.Errorf("ppo: load: counter %q missing or negative", k)
+			}
+		}
+	}
+	c.Blocks = blocks
+	return c, nil
+}
+
+// Close releases the engines (gorgonia machines, helper goroutines).
+func (a *Agent) Close() error {
+	a.runner.Close()
+	a.runner = nil
+	err := a.train.Close()
+	for _, e := range a.act {
+		if err2 := e.Close(); err == nil {
+			err = err2
+		}
+	}
+	return err
+}
