@@ -1,0 +1,309 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/folio-rl/folio/internal/golden"
+)
+
+// runCLI calls the command's run function in-process.
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, &out, &errb)
+	code = exitCode(context.Background(), err, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestHelpGolden(t *testing.T) {
+	out, _, code := runCLI(t, "help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var all strings.Builder
+	all.WriteString(out)
+	for _, c := range commands() {
+		o, _, code := runCLI(t, "help", c.name)
+		if code != 0 {
+			t.Fatalf("help %s: exit %d", c.name, code)
+		}
+		all.WriteString("\n=== folio help " + c.name + "\n" + o)
+	}
+	golden.Check(t, "help", []byte(all.String()))
+}
+
+func TestExitCodes(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no command", nil, 2, "no command given"},
+		{"misspelt command", []string{"runn"}, 2, `did you mean "run"`},
+		{"bad flag", []string{"run", "--bogus", "x.toml"}, 2, "flag provided but not defined"},
+		{"missing file argument", []string{"run"}, 2, "expected one experiment file"},
+		{"missing file", []string{"check", "does-not-exist.toml"}, 1, "does-not-exist.toml"},
+		{"broken config", []string{"check", "../../experiments/testdata/broken/misspelt_key.toml"}, 1, `did you mean "taker_bps"`},
+		{"help flag", []string{"check", "-h"}, 0, ""},
+		{"version", []string{"version"}, 0, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, errOut, code := runCLI(t, c.args...)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d (stderr %q)", code, c.code, errOut)
+			}
+			if c.msg != "" && !strings.Contains(errOut, c.msg) {
+				t.Errorf("stderr %q lacks %q", errOut, c.msg)
+			}
+			if c.code == 0 && c.name == "version" && !strings.HasPrefix(out, "folio ") {
+				t.Errorf("version prints %q", out)
+			}
+		})
+	}
+	var b bytes.Buffer
+	if code := exitCode(context.Background(), context.Canceled, &b); code != 130 {
+		t.Errorf("interrupted: exit %d, want 130", code)
+	}
+	if code := exitCode(context.Background(), errors.New("x"), &b); code != 1 {
+		t.Errorf("failure: exit %d, want 1", code)
+	}
+}
+
+// TestBrokenConfigs checks that each crafted broken file produces its clear
+// error naming the file, line, key and fix.
+func TestBrokenConfigs(t *testing.T) {
+	want := map[string]string{
+		"misspelt_key.toml":        `misspelt_key.toml:6: key costs.taker_bsp: unknown key (did you mean "taker_bps"?)`,
+		"misspelt_table.toml":      `misspelt_table.toml:1: key experimnt: unknown key (did you mean "experiment"?)`,
+		"wrong_type.toml":          `wrong_type.toml:6: key env.window: wrong type: the file gives a string, the key expects an integer`,
+		"out_of_range.toml":        `out_of_range.toml:6: key env.window = 0: must be ≥ 1`,
+		"missing_seed.toml":        `missing_seed.toml:1: key experiment.seed: is required`,
+		"bad_agent_type.toml":      `bad_agent_type.toml:6: key agents.a.type: "ppoo" is not an agent type (did you mean "ppo"?)`,
+		"agent_misspelt.toml":      `agent_misspelt.toml:7: key agents.a.learnng_rate: unknown key (did you mean "learning_rate"?)`,
+		"files_without_paths.toml": `files_without_paths.toml:5: key data.paths: source = "files" needs at least one path (add paths`,
+		"unknown_baseline.toml":    `unknown_baseline.toml:6: key baselines.methods: "risk-party" is not allowed (did you mean "risk-parity"?`,
+		"syntax.toml":              `syntax.toml:5: TOML syntax:`,
+		"guard_range.toml":         `guard_range.toml:6: key guard.max_weight = 1.5 out of range [0, 1]`,
+		"negative_fee.toml":        `negative_fee.toml:6: key costs.taker_bps = -5: must be in [0, 1000] bps`,
+	}
+	files, _ := filepath.Glob("../../experiments/testdata/broken/*.toml")
+	if len(files) != len(want) {
+		t.Fatalf("%d broken files, %d expectations", len(files), len(want))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			_, errOut, code := runCLI(t, "check", f)
+			if code != 1 {
+				t.Fatalf("exit %d, want 1", code)
+			}
+			if w := want[filepath.Base(f)]; !strings.Contains(errOut, w) {
+				t.Errorf("error\n%s\nlacks\n%s", errOut, w)
+			}
+		})
+	}
+}
+
+func TestSetOverrides(t *testing.T) {
+	f := "../../experiments/testdata/tiny.toml"
+	out, errOut, code := runCLI(t, "check", f, "--set", "costs.taker_bps=25", "--set", "baselines.methods=hrp,min-variance", "--set", "walkforward.mode=expanding")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, w := range []string{"taker_bps = 25.0", `methods = ["hrp", "min-variance"]`, `mode = "expanding"`} {
+		if !strings.Contains(out, w) {
+			t.Errorf("resolved config lacks %q", w)
+		}
+	}
+	_, errOut, code = runCLI(t, "check", f, "--set", "costs.taker_bsp=25")
+	if code != 1 || !strings.Contains(errOut, `--set: key costs.taker_bsp: unknown key (did you mean "costs.taker_bps"?)`) {
+		t.Errorf("misspelt --set: exit %d, %q", code, errOut)
+	}
+	_, errOut, code = runCLI(t, "check", f, "--set", "env.window=-3")
+	if code != 1 || !strings.Contains(errOut, "--set: key env.window = -3") {
+		t.Errorf("out-of-range --set: exit %d, %q", code, errOut)
+	}
+}
+
+func TestCheckGolden(t *testing.T) {
+	out, errOut, code := runCLI(t, "check", "../../experiments/testdata/tiny.toml")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	golden.Check(t, "check_tiny", []byte(out))
+}
+
+func TestConfigDoc(t *testing.T) {
+	out, _, code := runCLI(t, "config", "--doc")
+	if code != 0 || !strings.Contains(out, "# folio configuration reference") || !strings.Contains(out, "`taker_bps`") {
+		t.Fatalf("config --doc: exit %d, %d bytes", code, len(out))
+	}
+}
+
+// TestRunAndReport runs the tiny experiment end to end in-process, then
+// regenerates the report and checks it is byte-identical.
+func TestRunAndReport(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	out, errOut, code := runCLI(t, "run", "../../experiments/testdata/tiny.toml", "--out", dir, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if errOut != "" {
+		t.Errorf("--quiet run wrote to stderr: %q", errOut)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(out), filepath.Join(dir, "report.html")) {
+		t.Errorf("last line is not the report path: %q", out)
+	}
+	for _, f := range []string{"config.toml", "run.json", "results.json", "report.html", "report.md", "report.json", "summary.csv"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "report.json"))
+	beforeHTML, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	if _, errOut, code := runCLI(t, "report", dir); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, errOut)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "report.json"))
+	afterHTML, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	if len(before) == 0 || !bytes.Equal(before, after) || !bytes.Equal(beforeHTML, afterHTML) {
+		t.Error("folio report did not regenerate a byte-identical report")
+	}
+	var ri map[string]any
+	b, _ := os.ReadFile(filepath.Join(dir, "run.json"))
+	if err := json.Unmarshal(b, &ri); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"config_hash", "root_seed", "data_fingerprint", "code", "seeds"} {
+		if _, ok := ri[k]; !ok {
+			t.Errorf("run.json lacks %s", k)
+		}
+	}
+	// The same file and seed give a byte-identical report JSON.
+	dir2 := filepath.Join(t.TempDir(), "run2")
+	if _, errOut, code := runCLI(t, "run", "../../experiments/testdata/tiny.toml", "--out", dir2, "--quiet"); code != 0 {
+		t.Fatalf("second run: exit %d: %s", code, errOut)
+	}
+	again, _ := os.ReadFile(filepath.Join(dir2, "report.json"))
+	if !bytes.Equal(before, again) {
+		t.Error("two runs of the same file and seed give different report.json")
+	}
+	// A run directory is not overwritten.
+	if _, errOut, code := runCLI(t, "run", "../../experiments/testdata/tiny.toml", "--out", dir, "--quiet"); code != 1 || !strings.Contains(errOut, "already holds a run") {
+		t.Errorf("rerun into an existing run directory: exit %d, %q", code, errOut)
+	}
+}
+
+var floatRE = regexp.MustCompile(`"(weights|risk_contributions)": \[`)
+
+func TestOptimizeJSON(t *testing.T) {
+	dir := t.TempDir()
+	csv := "timestamp,AAA,BBB,CCC\n"
+	rows := []string{"0.01,0.02,-0.01", "-0.02,0.01,0.00", "0.015,-0.01,0.02", "0.00,0.03,-0.02", "0.01,-0.02,0.01", "-0.01,0.00,0.005"}
+	for i, r := range rows {
+		csv += "2024-01-0" + string(rune('1'+i)) + "," + r + "\n"
+	}
+	path := filepath.Join(dir, "r.csv")
+	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"equal-weight", "inverse-vol", "risk-parity", "min-variance", "mean-variance", "max-sharpe", "hrp", "black-litterman"} {
+		out, errOut, code := runCLI(t, "optimize", "--returns", path, "--method", m, "--json")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", m, code, errOut)
+		}
+		var res map[string]any
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("%s: %v\n%s", m, err, out)
+		}
+		for _, k := range []string{"method", "assets", "weights", "expected_return", "volatility", "risk_contributions", "fallback", "kkt_residual"} {
+			if _, ok := res[k]; !ok {
+				t.Errorf("%s: JSON lacks %s", m, k)
+			}
+		}
+		sum := 0.0
+		for _, w := range res["weights"].([]any) {
+			sum += w.(float64)
+		}
+		if sum < 1-1e-9 || sum > 1+1e-9 {
+			t.Errorf("%s: weights sum to %v", m, sum)
+		}
+	}
+	_ = floatRE
+	if _, errOut, code := runCLI(t, "optimize", "--returns", path, "--method", "risk-party"); code == 0 || !strings.Contains(errOut, "risk-party") {
+		t.Errorf("unknown method: exit %d %q", code, errOut)
+	}
+}
+
+func TestBacktestAndDataCommands(t *testing.T) {
+	dir := t.TempDir()
+	if _, errOut, code := runCLI(t, "data", "synth", "--assets", "3", "--bars", "300", "--seed", "5", "--out", dir); code != 0 {
+		t.Fatalf("synth: exit %d: %s", code, errOut)
+	}
+	out, errOut, code := runCLI(t, "backtest", "--data", dir, "--strategy", "weights=0.3,0.3,0.3", "--fee-bps", "10", "--json")
+	if code != 0 {
+		t.Fatalf("backtest: exit %d: %s", code, errOut)
+	}
+	var res struct {
+		Strategy       string             `json:"strategy"`
+		Assets         []string           `json:"assets"`
+		Bars           int                `json:"bars"`
+		PeriodsPerYear float64            `json:"periods_per_year"`
+		FinalValue     float64            `json:"final_value"`
+		Metrics        map[string]any     `json:"metrics"`
+		Returns        []float64          `json:"returns"`
+		Extra          map[string]float64 `json:"-"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Bars != 300 || len(res.Returns) != 299 || res.PeriodsPerYear != 365 || len(res.Assets) != 3 {
+		t.Errorf("backtest JSON: bars %d, returns %d, ppy %v, assets %v", res.Bars, len(res.Returns), res.PeriodsPerYear, res.Assets)
+	}
+	for _, k := range []string{"total_return", "annual_return", "annual_volatility", "sharpe", "sortino", "downside_risk", "max_drawdown", "calmar",
+		"omega", "tail_ratio", "value_at_risk", "conditional_value_at_risk", "stability", "turnover", "fees_paid", "slippage_paid"} {
+		if _, ok := res.Metrics[k]; !ok {
+			t.Errorf("backtest metrics lack %s", k)
+		}
+	}
+	out, errOut, code = runCLI(t, "data", "describe", dir, "--json")
+	if code != 0 {
+		t.Fatalf("describe: exit %d: %s", code, errOut)
+	}
+	var desc struct {
+		Assets []map[string]any `json:"assets"`
+	}
+	if err := json.Unmarshal([]byte(out), &desc); err != nil || len(desc.Assets) != 3 {
+		t.Fatalf("describe JSON: %v %s", err, out)
+	}
+	for _, k := range []string{"name", "bars", "first", "last", "interval", "ann_return", "ann_vol", "skew", "excess_kurtosis", "max_drawdown", "garch"} {
+		if _, ok := desc.Assets[0][k]; !ok {
+			t.Errorf("describe JSON lacks %s", k)
+		}
+	}
+	if g, ok := desc.Assets[0]["garch"].(map[string]any); ok {
+		for _, k := range []string{"mu", "omega", "alpha", "beta", "loglik", "next_variance"} {
+			if _, ok := g[k]; !ok {
+				t.Errorf("describe GARCH lacks %s", k)
+			}
+		}
+	}
+	if _, errOut, code := runCLI(t, "data", "validate", dir); code != 0 {
+		t.Errorf("validate synthetic: exit %d: %s", code, errOut)
+	}
+	bad := filepath.Join(t.TempDir(), "BAD.csv")
+	os.WriteFile(bad, []byte("timestamp,open,high,low,close,volume\n2024-01-01T00:00:00Z,1,2,0.5,1.5,10\n2024-01-02T00:00:00Z,1.5,1.4,1.2,1.3,10\n"), 0o644)
+	out, _, code = runCLI(t, "data", "validate", bad)
+	if code != 1 || !strings.Contains(out, "BAD.csv:3") {
+		t.Errorf("validate bad file: exit %d, %q", code, out)
+	}
+}

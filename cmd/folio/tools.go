@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"strings"
+
+	"github.com/folio-rl/folio/experiments"
+)
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// splitPaths accepts repeated flags and comma-separated lists.
+func splitPaths(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		for _, s := range l {
+			for _, p := range strings.Split(s, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func cmdBacktest() *command {
+	return &command{
+		name: "backtest", args: "--data PATH... --strategy S [flags]",
+		summary: "backtest a baseline or constant weights on price files (close to close, with costs)",
+		help: `Backtests one strategy on price files (folio, Binance or CryptoDataDownload
+CSVs; files or directories). Prices are used close to close from --start to
+--end inclusive: the first return is from the first close to the second.
+Strategies: every method of 'folio optimize' (estimated on the trailing
+--lookback bars at each rebalance), the online-portfolio baselines (ubah, ucrp,
+eg, ons, olmar, pamr, anticor, bsh), buy-and-hold, or weights=0.4,0.3,... (a
+constant target over the assets in order; the rest is cash).
+--json prints one object: {"strategy","assets","bars","periods_per_year",
+"final_value","metrics":{...},"returns":[...]}.`,
+		setup: func(fs *flag.FlagSet) action {
+			var o experiments.BacktestOptions
+			var data stringList
+			fs.Var(&data, "data", "price file or directory (repeatable, or comma-separated)")
+			fs.StringVar(&o.Strategy, "strategy", "", "strategy: a baseline method, buy-and-hold, or weights=w1,w2,...")
+			fs.IntVar(&o.RebalanceEvery, "rebalance-every", 1, "rebalance every K bars (1 = every bar)")
+			fs.Float64Var(&o.FeeBps, "fee-bps", 25, "proportional fee in basis points of traded notional")
+			fs.Float64Var(&o.SlippageBps, "slippage-bps", 0, "half-spread slippage in basis points of traded notional")
+			fs.Float64Var(&o.InitialCapital, "initial-capital", 1_000_000, "initial capital in quote currency")
+			fs.StringVar(&o.Start, "start", "", "first bar (YYYY-MM-DD or RFC3339), inclusive")
+			fs.StringVar(&o.End, "end", "", "last bar, inclusive")
+			fs.StringVar(&o.Interval, "interval", "", "resample to this interval (e.g. 1d) before backtesting")
+			fs.IntVar(&o.Lookback, "lookback", 90, "estimation window in bars for optimising strategies")
+			fs.StringVar(&o.Cov, "cov", "ledoit-wolf", "covariance estimator: sample, ledoit-wolf, oas, ewma")
+			fs.Float64Var(&o.MaxWeight, "max-weight", 1, "maximum weight per asset for optimising strategies")
+			fs.Float64Var(&o.Lambda, "lambda", 10, "risk aversion for mean-variance (maximise μ'w − λ/2·w'Σw)")
+			json := fs.Bool("json", false, "print one JSON object instead of a table")
+			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+				o.Data = splitPaths(data, args)
+				if len(o.Data) == 0 {
+					return usagef("backtest needs --data PATH")
+				}
+				if o.Strategy == "" {
+					return usagef("backtest needs --strategy")
+				}
+				res, err := experiments.Backtest(ctx, o)
+				if err != nil {
+					return err
+				}
+				if *json {
+					return writeJSON(stdout, res)
+				}
+				return res.WriteText(stdout)
+			}
+		},
+	}
+}
+
+func cmdOptimize() *command {
+	return &command{
+		name: "optimize", args: "--returns FILE.csv | --prices PATH... --method M [flags]",
+		summary: "compute portfolio weights from returns or prices (risk parity, mean-variance, HRP, ...)",
+		help: `Methods: equal-weight, inverse-vol, risk-parity, risk-budget, min-variance,
+mean-variance, max-sharpe, efficient-return, hrp, black-litterman.
+A returns CSV has an optional first 'timestamp' column and one column of simple
+returns per asset (header = asset names). --prices takes price files or
+directories; returns are computed close to close over the last --lookback bars
+(0 = all). Black-Litterman views come from --views FILE.toml:
+  delta = 2.5   tau = 0.05   # optional
+  [[view]]  assets = ["BTC", "ETH"]  weights = [1, -1]  return = 0.0005  # per bar
+with Ω = diag(P τΣ P') (He & Litterman).
+--json prints one object: {"method","assets","weights","expected_return",
+"volatility","risk_contributions","fallback","kkt_residual"}. Expected return
+and volatility are per bar, in the returns' units.`,
+		setup: func(fs *flag.FlagSet) action {
+			var o experiments.OptimizeOptions
+			var prices stringList
+			fs.StringVar(&o.Returns, "returns", "", "CSV of simple returns, one column per asset")
+			fs.Var(&prices, "prices", "price file or directory (repeatable, or comma-separated)")
+			fs.StringVar(&o.Method, "method", "", "allocation method (see above)")
+			fs.Float64Var(&o.MaxWeight, "max-weight", 1, "maximum weight per asset (long-only)")
+			fs.Float64Var(&o.Lambda, "lambda", 10, "risk aversion λ for mean-variance: maximise μ'w − λ/2·w'Σw")
+			fs.StringVar(&o.Budgets, "budgets", "", "risk budgets b1,b2,... for risk-budget (normalised to sum 1)")
+			fs.StringVar(&o.TargetReturn, "target-return", "", "per-bar target return for efficient-return")
+			fs.StringVar(&o.Cov, "cov", "sample", "covariance estimator: sample, ledoit-wolf, oas, ewma")
+			fs.StringVar(&o.Views, "views", "", "Black-Litterman views file (TOML)")
+			fs.IntVar(&o.Lookback, "lookback", 0, "use only the last N returns (0 = all)")
+			fs.StringVar(&o.Interval, "interval", "", "resample prices to this interval first (e.g. 1d)")
+			json := fs.Bool("json", false, "print one JSON object")
+			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+				o.Prices = splitPaths(prices, args)
+				if (o.Returns == "") == (len(o.Prices) == 0) {
+					return usagef("optimize needs exactly one of --returns FILE or --prices PATH")
+				}
+				if o.Method == "" {
+					return usagef("optimize needs --method")
+				}
+				res, err := experiments.Optimize(o)
+				if err != nil {
+					return err
+				}
+				if *json {
+					return writeJSON(stdout, res)
+				}
+				return res.WriteText(stdout)
+			}
+		},
+	}
+}
+
+func cmdData() *command {
+	return &command{
+		name: "data", args: "describe|synth|validate [flags] [PATH...]",
+		summary: "describe, validate or synthesise market data",
+		help: `folio data describe PATH... [--interval 1d] [--json]
+    per asset: bars, first, last, interval, gaps, annualised return and
+    volatility (365-day year), skewness, excess kurtosis, max drawdown and a
+    GARCH(1,1) fit (constant mean, normal errors, percent simple returns).
+folio data synth --assets N --bars T --interval 1d --seed S --out DIR
+    writes the synthetic market as folio CSVs, and its true regimes to
+    DIR/regimes/regimes.csv.
+folio data validate PATH...
+    prints every problem found; exits 1 if any is an error.`,
+		setup: func(fs *flag.FlagSet) action {
+			var d experiments.DataOptions
+			fs.StringVar(&d.Interval, "interval", "", "describe: resample to this interval first; synth: bar interval (default 1d)")
+			fs.BoolVar(&d.JSON, "json", false, "describe: print one JSON object")
+			fs.IntVar(&d.Assets, "assets", 8, "synth: number of assets")
+			fs.IntVar(&d.Bars, "bars", 2000, "synth: number of bars")
+			fs.Uint64Var(&d.Seed, "seed", 1, "synth: seed")
+			fs.StringVar(&d.Out, "out", "", "synth: output directory")
+			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+				if len(args) == 0 {
+					return usagef("data needs a subcommand: describe, synth or validate")
+				}
+				sub, paths := args[0], args[1:]
+				d.Paths = paths
+				d.Stdout, d.Stderr = stdout, stderr
+				switch sub {
+				case "describe":
+					if len(paths) == 0 {
+						return usagef("data describe needs at least one PATH")
+					}
+					return experiments.DataDescribe(d)
+				case "synth":
+					if d.Out == "" {
+						return usagef("data synth needs --out DIR")
+					}
+					return experiments.DataSynth(d)
+				case "validate":
+					if len(paths) == 0 {
+						return usagef("data validate needs at least one PATH")
+					}
+					return experiments.DataValidate(d)
+				}
+				return usagef("unknown data subcommand %q (want describe, synth or validate)", sub)
+			}
+		},
+	}
+}

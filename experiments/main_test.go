@@ -1,0 +1,5 @@
+package experiments
+
+import (
+	_ "github.com/folio-rl/folio/internal/golden" // registers -update
+)

@@ -1,0 +1,742 @@
+package experiments
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/folio-rl/folio/agents"
+	"github.com/folio-rl/folio/agents/ddpg"
+	"github.com/folio-rl/folio/agents/ppo"
+	"github.com/folio-rl/folio/env"
+	"github.com/folio-rl/folio/env/guard"
+	"github.com/folio-rl/folio/eval"
+	"github.com/folio-rl/folio/internal/atomicfile"
+	"github.com/folio-rl/folio/internal/seed"
+	"github.com/folio-rl/folio/internal/version"
+	"github.com/folio-rl/folio/train"
+)
+
+// RunOptions controls Run and Train.
+type RunOptions struct {
+	// Out is the run directory to create; "" names one under
+	// experiment.output_dir.
+	Out string
+	// Jobs is the number of seeds run in parallel goroutines.
+	Jobs int
+	// Quiet silences progress and status on Stderr.
+	Quiet bool
+	// Resume continues the run in this directory.
+	Resume string
+	// Stdout and Stderr receive results and diagnostics.
+	Stdout, Stderr io.Writer
+	// Now stamps the run directory name; zero uses the clock.
+	Now time.Time
+}
+
+// RunResult says where a run's outputs are.
+type RunResult struct {
+	Dir        string
+	ReportHTML string
+	Report     *eval.Report
+}
+
+// Files of a run directory.
+const (
+	configFile  = "config.toml"
+	runFile     = "run.json"
+	resultsFile = "results.json"
+	metricsFile = "metrics.jsonl"
+)
+
+// runInfo is run.json: provenance that is not part of the report.
+type runInfo struct {
+	Experiment      string             `json:"experiment"`
+	ConfigFile      string             `json:"config_file"`
+	ConfigHash      string             `json:"config_hash"`
+	Sets            []string           `json:"sets,omitempty"`
+	RootSeed        uint64             `json:"root_seed"`
+	Seeds           []uint64           `json:"seeds"`
+	DataFingerprint string             `json:"data_fingerprint"`
+	DataSource      string             `json:"data_source"`
+	Code            version.Info       `json:"code"`
+	Started         string             `json:"started"`
+	Finished        string             `json:"finished,omitempty"`
+	Status          string             `json:"status"`
+	Timings         map[string]float64 `json:"timings_seconds,omitempty"`
+}
+
+// seeds returns the root seed of each repetition: the first is the
+// experiment's seed, the others derived from it.
+func (c *Config) seeds() []uint64 {
+	out := []uint64{c.Experiment.Seed}
+	for k := 1; k < c.Experiment.Seeds; k++ {
+		out = append(out, seed.Sub(c.Experiment.Seed, seed.Fold, uint64(1<<40+k)))
+	}
+	return out
+}
+
+// status prints a progress line to stderr unless quiet.
+type status struct {
+	w     io.Writer
+	quiet bool
+	mu    sync.Mutex
+}
+
+func (s *status) printf(format string, args ...any) {
+	if s.quiet || s.w == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprintf(s.w, format+"\n", args...)
+}
+
+// runDir creates (or, on resume, checks) the run directory.
+func runDir(c *Config, opt RunOptions) (string, bool, error) {
+	if opt.Resume != "" {
+		saved, err := os.ReadFile(filepath.Join(opt.Resume, runFile))
+		if err != nil {
+			return "", false, fmt.Errorf("experiments: --resume %s: not a run directory (%w)", opt.Resume, err)
+		}
+		var ri runInfo
+		if err := json.Unmarshal(saved, &ri); err != nil {
+			return "", false, fmt.Errorf("experiments: --resume %s: %s is unreadable: %w", opt.Resume, runFile, err)
+		}
+		if ri.ConfigHash != c.Hash() {
+			return "", false, fmt.Errorf("experiments: --resume %s: the run was made with another configuration (hash %s, now %s); resume with the same file and --set overrides", opt.Resume, short(ri.ConfigHash), short(c.Hash()))
+		}
+		return opt.Resume, true, nil
+	}
+	dir := opt.Out
+	if dir == "" {
+		now := opt.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		dir = filepath.Join(c.Experiment.OutputDir, fmt.Sprintf("%s-seed%d-%s", c.Experiment.Name, c.Experiment.Seed, now.UTC().Format("20060102T150405Z")))
+	}
+	if _, err := os.Stat(filepath.Join(dir, runFile)); err == nil {
+		return "", false, fmt.Errorf("experiments: %s already holds a run; choose another --out or continue it with --resume %s", dir, dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", false, fmt.Errorf("experiments: %w", err)
+	}
+	return dir, false, nil
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+func readJSON(path string, v any) (bool, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("experiments: %s: %w", path, err)
+	}
+	return true, nil
+}
+
+// plan returns the walk-forward folds over the dataset.
+func (c *Config) plan(ds *dataset) ([]eval.Fold, int, error) {
+	start := ds.warmUp + c.Env.Window - 1
+	wf := c.WalkForward
+	p := eval.WalkForwardPlan{Train: wf.Train, Test: wf.Test, Step: wf.Step, Embargo: wf.Embargo,
+		Expanding: wf.Mode == "expanding", Start: start}
+	folds, err := p.Folds(ds.panel.T())
+	if err != nil {
+		return nil, start, fmt.Errorf("experiments: walk-forward plan on %d bars (features usable from bar %d, window %d): %w; shorten walkforward.train/test or use more data",
+			ds.panel.T(), ds.warmUp, c.Env.Window, err)
+	}
+	if wf.Folds > 0 && len(folds) > wf.Folds {
+		folds = folds[len(folds)-wf.Folds:]
+	}
+	return folds, start, nil
+}
+
+// Run runs the whole experiment: data, training of every agent on every
+// fold, backtests of agents and baselines on the test windows, cost
+// sensitivity, and the report. It returns where the report is.
+func Run(ctx context.Context, c *Config, opt RunOptions) (*RunResult, error) {
+	st := &status{w: opt.Stderr, quiet: opt.Quiet}
+	dir, resumed, err := runDir(c, opt)
+	if err != nil {
+		return nil, err
+	}
+	started := time.Now()
+	var cfgText strings.Builder
+	if err := c.WriteTOML(&cfgText); err != nil {
+		return nil, err
+	}
+	if !resumed {
+		if err := atomicfile.WriteFile(filepath.Join(dir, configFile), []byte(cfgText.String()), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	st.printf("folio: run directory %s", dir)
+	var plan []eval.Fold
+	ds, err := loadData(c, func(warmUp, bars int) int {
+		// Regime thresholds are fitted on the first training window only.
+		return min(bars, warmUp+c.Env.Window-1+c.WalkForward.Train)
+	})
+	if err != nil {
+		return nil, err
+	}
+	plan, _, err = c.plan(ds)
+	if err != nil {
+		return nil, err
+	}
+	seeds := c.seeds()
+	info := runInfo{Experiment: c.Experiment.Name, ConfigFile: c.file, ConfigHash: c.Hash(), Sets: c.sets, RootSeed: c.Experiment.Seed,
+		Seeds: seeds, DataFingerprint: ds.panel.Fingerprint(), DataSource: ds.source, Code: version.Get(),
+		Started: started.UTC().Format(time.RFC3339), Status: "running"}
+	if resumed {
+		var prev runInfo
+		if _, err := readJSON(filepath.Join(dir, runFile), &prev); err == nil && prev.DataFingerprint != "" && prev.DataFingerprint != info.DataFingerprint {
+			return nil, fmt.Errorf("experiments: --resume %s: the data changed since the run started (fingerprint %s, now %s)", dir, short(prev.DataFingerprint), short(info.DataFingerprint))
+		}
+	}
+	if err := writeJSON(filepath.Join(dir, runFile), info); err != nil {
+		return nil, err
+	}
+	st.printf("folio: %s; %d folds, %d agent(s), %d baseline(s), %d seed(s)", ds.source, len(plan), len(c.Agents), len(c.Baselines.Methods), len(seeds))
+
+	jobs := max(1, min(opt.Jobs, len(seeds)))
+	results := make([]eval.SeedResult, len(seeds))
+	errs := make([]error, len(seeds))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, jobs)
+	for k, s := range seeds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r := &seedRunner{cfg: c, ds: ds, folds: plan, seed: s, index: k, dir: filepath.Join(dir, fmt.Sprintf("seed-%d", k)),
+				st: st, progress: progressWriter(opt, jobs)}
+			res, err := r.run(ctx)
+			if err != nil {
+				errs[k] = err
+				return
+			}
+			results[k] = *res
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		info.Status = "interrupted or failed: " + firstLine(err.Error())
+		_ = writeJSON(filepath.Join(dir, runFile), info)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("experiments: run stopped; continue it with: folio run %s --resume %s: %w", c.file, dir, ctx.Err())
+		}
+		return nil, err
+	}
+	res := c.results(ds, plan, results, cfgText.String(), info)
+	if err := eval.WriteResults(filepath.Join(dir, resultsFile), res); err != nil {
+		return nil, err
+	}
+	rep, err := eval.WriteReport(dir, res)
+	if err != nil {
+		return nil, err
+	}
+	info.Status = "finished"
+	info.Finished = time.Now().UTC().Format(time.RFC3339)
+	info.Timings = map[string]float64{"total": time.Since(started).Seconds()}
+	if err := writeJSON(filepath.Join(dir, runFile), info); err != nil {
+		return nil, err
+	}
+	out := &RunResult{Dir: dir, ReportHTML: filepath.Join(dir, eval.ReportHTML), Report: rep}
+	if c.Report.PNG {
+		if err := renderPNG(dir); err != nil {
+			st.printf("folio: report.png not rendered: %v", err)
+		}
+	}
+	return out, nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// progressWriter returns where training progress bars go: stderr when it
+// is a terminal, not quiet, and seeds run one at a time.
+func progressWriter(opt RunOptions, jobs int) io.Writer {
+	if opt.Quiet || jobs > 1 || opt.Stderr == nil {
+		return nil
+	}
+	if f, ok := opt.Stderr.(*os.File); ok && isTerminal(f) {
+		return f
+	}
+	return nil
+}
+
+// results assembles the report input.
+func (c *Config) results(ds *dataset, plan []eval.Fold, seeds []eval.SeedResult, cfgText string, info runInfo) *eval.Results {
+	times := make([]int64, ds.panel.T())
+	for t := range times {
+		times[t] = ds.panel.Unix(t)
+	}
+	var folds []eval.FoldWindow
+	for _, f := range plan {
+		folds = append(folds, eval.FoldWindow{Index: f.Index, TrainStart: f.Train.Start, TrainEnd: f.Train.End, TestStart: f.Test.Start, TestEnd: f.Test.End})
+	}
+	title := c.Experiment.Name
+	v := version.Get()
+	notes := append([]string(nil), ds.notes...)
+	return &eval.Results{
+		Version: eval.ResultsVersion, Title: title, Description: c.Experiment.Description,
+		Provenance: eval.Provenance{Experiment: c.Experiment.Name, ConfigTOML: cfgText, ConfigHash: info.ConfigHash,
+			RootSeed: c.Experiment.Seed, Seeds: info.Seeds, DataFingerprint: info.DataFingerprint, DataSource: ds.source,
+			CodeVersion: v.String(), GoVersion: v.GoVersion, RegimeSource: ds.regSrc},
+		PeriodsPerYear: ds.panel.BarsPerYear(), Interval: Duration(ds.panel.Interval()).String(), Assets: ds.panel.Assets(),
+		Times: times, Folds: folds, Seeds: seeds,
+		Settings: eval.ReportSettings{Bootstrap: c.Report.Bootstrap, BlockLength: c.Report.BlockLength, Confidence: c.Report.Confidence,
+			RollingWindow: c.Report.RollingWindow, Benchmarks: c.Report.Benchmarks, StatsSeed: seed.Sub(c.Experiment.Seed, seed.Bootstrap, 0)},
+		Notes: notes,
+	}
+}
+
+// seedRunner runs every fold of one seed.
+type seedRunner struct {
+	cfg      *Config
+	ds       *dataset
+	folds    []eval.Fold
+	seed     uint64
+	index    int
+	dir      string
+	st       *status
+	progress io.Writer
+}
+
+// foldResult is what one fold produced for one strategy; saved so that a
+// resumed run skips finished work.
+type foldResult struct {
+	Path     *eval.Path            `json:"path"`
+	Costs    []eval.CostRun        `json:"costs"`
+	Guard    map[string]int        `json:"guard"`
+	Fallback map[string]int        `json:"fallbacks,omitempty"`
+	Training *eval.TrainingSummary `json:"training,omitempty"`
+}
+
+func (r *seedRunner) run(ctx context.Context) (*eval.SeedResult, error) {
+	out := &eval.SeedResult{Seed: r.seed}
+	if ok, err := readJSON(filepath.Join(r.dir, "result.json"), out); err != nil || ok {
+		return out, err
+	}
+	if err := os.MkdirAll(r.dir, 0o755); err != nil {
+		return nil, err
+	}
+	type strat struct {
+		name, kind, desc string
+		implementable    bool
+		agent            *Agent
+		method           string
+	}
+	var strats []strat
+	for _, a := range r.cfg.Agents {
+		strats = append(strats, strat{name: a.Name, kind: "agent", desc: a.describe(), implementable: true, agent: a})
+	}
+	for _, m := range r.cfg.Baselines.Methods {
+		strats = append(strats, strat{name: m, kind: "baseline", desc: r.cfg.describeBaseline(m), implementable: m != "bsh", method: m})
+	}
+	runs := make([]eval.StrategyRun, len(strats))
+	for i, s := range strats {
+		runs[i] = eval.StrategyRun{Name: s.name, Kind: s.kind, Description: s.desc, Implementable: s.implementable,
+			Path: &eval.Path{}, GuardCounts: map[string]int{}, Fallbacks: map[string]int{}}
+	}
+	costs := map[string]map[float64]*eval.CostRun{}
+	for fi, fold := range r.folds {
+		for i, s := range strats {
+			file := filepath.Join(r.dir, fmt.Sprintf("fold-%d", fi), slugName(s.name)+".json")
+			var fr foldResult
+			ok, err := readJSON(file, &fr)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				if s.agent != nil {
+					fr, err = r.agentFold(ctx, fi, fold, s.agent)
+				} else {
+					fr, err = r.baselineFold(ctx, fi, fold, s.method)
+				}
+				if err != nil {
+					return nil, fmt.Errorf("seed %d fold %d %s: %w", r.index, fi, s.name, err)
+				}
+				if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+					return nil, err
+				}
+				if err := writeJSON(file, fr); err != nil {
+					return nil, err
+				}
+			}
+			if err := runs[i].Path.Append(fr.Path); err != nil {
+				return nil, err
+			}
+			addCounts(runs[i].GuardCounts, fr.Guard)
+			addCounts(runs[i].Fallbacks, fr.Fallback)
+			if fr.Training != nil {
+				runs[i].Training = append(runs[i].Training, *fr.Training)
+			}
+			if costs[s.name] == nil {
+				costs[s.name] = map[float64]*eval.CostRun{}
+			}
+			for _, cr := range fr.Costs {
+				acc := costs[s.name][cr.FeeBps]
+				if acc == nil {
+					acc = &eval.CostRun{Strategy: s.name, FeeBps: cr.FeeBps}
+					costs[s.name][cr.FeeBps] = acc
+				}
+				n0, n1 := float64(len(acc.Returns)), float64(len(cr.Returns))
+				if n0+n1 > 0 {
+					acc.Turnover = (acc.Turnover*n0 + cr.Turnover*n1) / (n0 + n1)
+				}
+				acc.Returns = append(acc.Returns, cr.Returns...)
+			}
+		}
+	}
+	for i := range runs {
+		if len(runs[i].GuardCounts) == 0 {
+			runs[i].GuardCounts = nil
+		}
+		if len(runs[i].Fallbacks) == 0 {
+			runs[i].Fallbacks = nil
+		}
+	}
+	out.Strategies = runs
+	for _, s := range strats {
+		for _, b := range r.cfg.Report.CostBps {
+			if cr := costs[s.name][b]; cr != nil {
+				out.Costs = append(out.Costs, *cr)
+			}
+		}
+	}
+	if err := writeJSON(filepath.Join(r.dir, "result.json"), out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func addCounts(dst, src map[string]int) {
+	for k, v := range src {
+		dst[k] += v
+	}
+}
+
+func slugName(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '-' || r == '_' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	return b.String()
+}
+
+// segmentEnv builds the env stack (market env behind the guard) trading
+// decisions at bars [first, last) — the last step earns the move to the
+// close of bar last. backtest selects a deterministic episode over the
+// whole segment; otherwise episodes start at random (training).
+func (r *seedRunner) segmentEnv(first, last int, backtest bool, feeBps float64) (env.Env, *guard.Guard, error) {
+	ec := r.cfg.envConfig()
+	ec.SegmentStart = r.ds.panel.Time(first)
+	ec.SegmentEnd = r.ds.panel.Time(last)
+	if backtest {
+		ec.EpisodeStart = env.StartFirst
+		ec.EpisodeLen = 0
+		ec.Regimes = nil
+		ec.RegimeTruncate = false
+	}
+	if feeBps >= 0 {
+		ec.Costs.TakerBps, ec.Costs.MakerBps = feeBps, feeBps
+		ec.Costs.Asset = nil
+	}
+	m, err := env.New(r.ds.panel, r.ds.features, r.ds.regimes, ec)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := guard.New(m, r.cfg.Guard)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, g, nil
+}
+
+// backtest runs p over the test window of a fold at the configured fees
+// (feeBps < 0) or at feeBps.
+func (r *seedRunner) backtest(ctx context.Context, fi int, fold eval.Fold, p agents.Policy, feeBps float64) (*eval.Path, *guard.Guard, error) {
+	e, g, err := r.segmentEnv(fold.Test.Start-1, fold.Test.End-1, true, feeBps)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer e.Close()
+	path, err := eval.Backtest(ctx, e, p, eval.BacktestOptions{
+		Seed: seed.Sub(r.seed, seed.Eval, uint64(fi)), Features: r.ds.features, ForecastVol: r.forecastVol(), Fold: fold.Index,
+		RNG: seed.New(r.seed, seed.Baseline, uint64(fi)),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if path.Len() != fold.Test.Len() {
+		return nil, nil, fmt.Errorf("experiments: backtest of %s covered %d bars, the test window has %d", p.Name(), path.Len(), fold.Test.Len())
+	}
+	return path, g, nil
+}
+
+// forecastVol returns the forecast volatility used in the vol-timing
+// analysis: the cross-sectional mean EWMA volatility feature when present.
+func (r *seedRunner) forecastVol() func(int) float64 {
+	fs := r.ds.features
+	if g := fs.GlobalIndex("avg_ewma_vol"); g >= 0 {
+		s := fs.GlobalSeries(g)
+		return func(t int) float64 { return s[t] }
+	}
+	if f := fs.Index("ewma_vol"); f >= 0 {
+		return func(t int) float64 {
+			sum := 0.0
+			for i := 0; i < fs.N(); i++ {
+				sum += fs.Series(i, f)[t]
+			}
+			return sum / float64(fs.N())
+		}
+	}
+	return nil
+}
+
+// costRuns re-runs p at every report fee level.
+func (r *seedRunner) costRuns(ctx context.Context, fi int, fold eval.Fold, p agents.Policy) ([]eval.CostRun, error) {
+	var out []eval.CostRun
+	for _, b := range r.cfg.Report.CostBps {
+		path, _, err := r.backtest(ctx, fi, fold, p, b)
+		if err != nil {
+			return nil, fmt.Errorf("cost run at %v bps: %w", b, err)
+		}
+		to := 0.0
+		for _, x := range path.Turnover {
+			to += x
+		}
+		out = append(out, eval.CostRun{Strategy: p.Name(), FeeBps: b, Returns: path.Return, Turnover: to / float64(max(1, path.Len()))})
+	}
+	return out, nil
+}
+
+func guardCounts(g *guard.Guard) map[string]int {
+	t := g.Totals()
+	out := map[string]int{}
+	for f := 0; f < guard.NumFlags; f++ {
+		if n := t.Count(uint32(1) << f); n > 0 {
+			out[guard.FlagName(uint32(1)<<f)] = n
+		}
+	}
+	return out
+}
+
+func (r *seedRunner) baselineFold(ctx context.Context, fi int, fold eval.Fold, method string) (foldResult, error) {
+	p, err := r.cfg.newBaseline(method)
+	if err != nil {
+		return foldResult{}, err
+	}
+	if f, ok := p.(agents.Fitter); ok {
+		train, err := r.ds.panel.Slice(fold.Train.Start, fold.Train.End)
+		if err != nil {
+			return foldResult{}, err
+		}
+		if err := f.Fit(train); err != nil {
+			return foldResult{}, err
+		}
+	}
+	path, g, err := r.backtest(ctx, fi, fold, p, -1)
+	if err != nil {
+		return foldResult{}, err
+	}
+	fr := foldResult{Path: path, Guard: guardCounts(g)}
+	if d, ok := p.(interface{ Fallbacks() map[string]int }); ok {
+		fr.Fallback = d.Fallbacks()
+	}
+	path.Strategy = method
+	if fr.Costs, err = r.costRuns(ctx, fi, fold, p); err != nil {
+		return foldResult{}, err
+	}
+	for i := range fr.Costs {
+		fr.Costs[i].Strategy = method
+	}
+	return fr, nil
+}
+
+// newLearner builds an agent's learner for a spec.
+func newLearner(a *Agent, spec env.Spec, rng *rand.Rand) (agents.Learner, error) {
+	switch a.Type {
+	case "ppo":
+		return ppo.New(spec, a.PPO, rng)
+	case "ddpg":
+		return ddpg.New(spec, a.DDPG, rng)
+	}
+	return nil, fmt.Errorf("experiments: unknown agent type %q", a.Type)
+}
+
+// numEnvs returns the number of parallel envs the agent trains on.
+func (a *Agent) numEnvs() int {
+	if a.Type == "ddpg" {
+		return a.DDPG.NumEnvs
+	}
+	return a.PPO.NumEnvs
+}
+
+func (r *seedRunner) agentFold(ctx context.Context, fi int, fold eval.Fold, a *Agent) (foldResult, error) {
+	l, tr, err := r.trainAgent(ctx, fi, fold, a)
+	if err != nil {
+		return foldResult{}, err
+	}
+	fr, err := r.evalPolicy(ctx, fi, fold, l.Policy(), a.Name)
+	if err != nil {
+		return foldResult{}, err
+	}
+	fr.Training = &eval.TrainingSummary{Fold: fold.Index, Steps: tr.Steps, Iterations: tr.Iterations,
+		Selected: tr.Selected, BestScore: tr.BestScore, BestIter: tr.BestIter}
+	return fr, nil
+}
+
+// evalPolicy backtests a trained policy on the fold's test window and at
+// every report fee level.
+func (r *seedRunner) evalPolicy(ctx context.Context, fi int, fold eval.Fold, pol agents.Policy, name string) (foldResult, error) {
+	path, g, err := r.backtest(ctx, fi, fold, pol, -1)
+	if err != nil {
+		return foldResult{}, err
+	}
+	path.Strategy = name
+	fr := foldResult{Path: path, Guard: guardCounts(g)}
+	if fr.Costs, err = r.costRuns(ctx, fi, fold, pol); err != nil {
+		return foldResult{}, err
+	}
+	for i := range fr.Costs {
+		fr.Costs[i].Strategy = name
+	}
+	return fr, nil
+}
+
+// trainAgent trains a fresh learner for agent a on the fold's training
+// window (minus the validation bars, which select the best model when
+// walkforward.validation > 0). Training checkpoints into the fold's
+// directory and resumes from a checkpoint found there.
+func (r *seedRunner) trainAgent(ctx context.Context, fi int, fold eval.Fold, a *Agent) (agents.Learner, *train.Result, error) {
+	wf := r.cfg.WalkForward
+	trainLast := fold.Train.End - 1 - wf.Validation
+	root := seed.Sub(r.seed, seed.Fold, uint64(fi)<<16|uint64(agentIndex(r.cfg, a)))
+	envs := make([]env.Env, a.numEnvs())
+	for b := range envs {
+		e, _, err := r.segmentEnv(fold.Train.Start, trainLast, false, -1)
+		if err != nil {
+			return nil, nil, fmt.Errorf("training env: %w", err)
+		}
+		envs[b] = e
+	}
+	vec, err := env.NewVec(envs, a.Train.Workers)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer vec.Close()
+	l, err := newLearner(a, vec.Spec(), seed.New(root, seed.Init, 0))
+	if err != nil {
+		return nil, nil, err
+	}
+	dir := filepath.Join(r.dir, fmt.Sprintf("fold-%d", fi), slugName(a.Name)+".train")
+	if wf.WarmStart && fi > 0 {
+		prev := filepath.Join(r.dir, fmt.Sprintf("fold-%d", fi-1), slugName(a.Name)+".train", "final.model")
+		if err := loadModel(l, prev); err != nil {
+			return nil, nil, fmt.Errorf("warm start: %w", err)
+		}
+	}
+	var validate train.Validator
+	if wf.Validation > 0 {
+		vFold := eval.Fold{Index: fi, Test: eval.Range{Start: trainLast + 1, End: fold.Train.End}}
+		validate = func(ctx context.Context, p agents.Policy) (float64, error) {
+			path, _, err := r.backtest(ctx, fi, vFold, p, -1)
+			if err != nil {
+				return 0, err
+			}
+			return eval.Sharpe(path.Return, r.ds.panel.BarsPerYear()), nil
+		}
+	}
+	mf, err := openMetrics(filepath.Join(mkdir(dir), metricsFile), dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer mf.Close()
+	r.st.printf("folio: seed %d fold %d/%d: training %s (%s, %d env steps) on %s – %s", r.index, fi+1, max(1, len(r.folds)), a.Name, a.Type,
+		a.Train.TotalSteps, r.ds.panel.Time(fold.Train.Start).Format("2006-01-02"), r.ds.panel.Time(trainLast).Format("2006-01-02"))
+	tr, err := train.Run(ctx, l, vec, a.Train, train.Options{
+		Seed: root, Validate: validate, Dir: dir, Resume: true, ConfigHash: r.cfg.Hash(),
+		Metrics: train.NewJSONLines(mf, true), Progress: r.progress, Label: fmt.Sprintf("fold %d %s", fi+1, a.Name),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, tr, nil
+}
+
+// openMetrics opens a training run's metrics log for appending. When the
+// run resumes from a checkpoint, lines written after that checkpoint (by
+// the interrupted run) are dropped first, so that the log of a resumed run
+// equals that of an uninterrupted one.
+func openMetrics(path, dir string) (*os.File, error) {
+	steps, ok := train.CheckpointSteps(dir)
+	if !ok {
+		return os.Create(path)
+	}
+	if err := train.TruncateJSONLines(path, steps); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+}
+
+func agentIndex(c *Config, a *Agent) int {
+	for i, x := range c.Agents {
+		if x == a {
+			return i
+		}
+	}
+	return 0
+}
+
+func mkdir(d string) string {
+	_ = os.MkdirAll(d, 0o755)
+	return d
+}
+
+func loadModel(l agents.Learner, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return l.Load(f)
+}

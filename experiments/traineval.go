@@ -1,0 +1,226 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/folio-rl/folio/env"
+	"github.com/folio-rl/folio/eval"
+	"github.com/folio-rl/folio/internal/atomicfile"
+	"github.com/folio-rl/folio/internal/seed"
+	"github.com/folio-rl/folio/internal/version"
+)
+
+// TrainResult says where `folio train` put its models.
+type TrainResult struct {
+	Dir    string
+	Models []string
+}
+
+// trainInfo is train.json: the bars the models were trained on, so that
+// `folio eval` defaults to the bars after them.
+type trainInfo struct {
+	TrainStart int    `json:"train_start"`
+	TrainEnd   int    `json:"train_end"` // exclusive
+	From       string `json:"from"`
+	To         string `json:"to"`
+}
+
+// Train trains every agent of the experiment once, on the data range minus
+// the last walkforward.test bars (held out for `folio eval`), with the last
+// walkforward.validation bars of the range used for model selection, and
+// saves models/NAME.model.
+func Train(ctx context.Context, c *Config, opt RunOptions) (*TrainResult, error) {
+	if len(c.Agents) == 0 {
+		return nil, &ConfigError{File: c.file, Key: "agents", Msg: "the experiment has no [agents.NAME] table to train"}
+	}
+	st := &status{w: opt.Stderr, quiet: opt.Quiet}
+	dir, resumed, err := runDir(c, opt)
+	if err != nil {
+		return nil, err
+	}
+	var cfgText bytesBuilder
+	if err := c.WriteTOML(&cfgText); err != nil {
+		return nil, err
+	}
+	if !resumed {
+		if err := atomicfile.WriteFile(filepath.Join(dir, configFile), cfgText.Bytes(), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	ds, err := loadData(c, func(warmUp, bars int) int { return max(warmUp+1, bars-c.WalkForward.Test) })
+	if err != nil {
+		return nil, err
+	}
+	start := ds.warmUp + c.Env.Window - 1
+	end := ds.panel.T() - c.WalkForward.Test
+	if end-start < 20+c.WalkForward.Validation {
+		return nil, fmt.Errorf("experiments: %d bars leave only %d for training after the warm-up (%d) and the held-out walkforward.test (%d)",
+			ds.panel.T(), end-start, start, c.WalkForward.Test)
+	}
+	info := runInfo{Experiment: c.Experiment.Name, ConfigFile: c.file, ConfigHash: c.Hash(), Sets: c.sets, RootSeed: c.Experiment.Seed,
+		Seeds: []uint64{c.Experiment.Seed}, DataFingerprint: ds.panel.Fingerprint(), DataSource: ds.source, Code: version.Get(),
+		Started: time.Now().UTC().Format(time.RFC3339), Status: "training"}
+	if err := writeJSON(filepath.Join(dir, runFile), info); err != nil {
+		return nil, err
+	}
+	ti := trainInfo{TrainStart: start, TrainEnd: end, From: ds.panel.Time(start).Format(time.RFC3339), To: ds.panel.Time(end - 1).Format(time.RFC3339)}
+	if err := writeJSON(filepath.Join(dir, "train.json"), ti); err != nil {
+		return nil, err
+	}
+	r := &seedRunner{cfg: c, ds: ds, seed: c.Experiment.Seed, dir: dir, st: st, progress: progressWriter(opt, 1)}
+	fold := eval.Fold{Index: 0, Train: eval.Range{Start: start, End: end}}
+	res := &TrainResult{Dir: dir}
+	for _, a := range c.Agents {
+		l, tr, err := r.trainAgent(ctx, 0, fold, a)
+		if err != nil {
+			return nil, fmt.Errorf("training %s: %w", a.Name, err)
+		}
+		path := filepath.Join(mkdir(filepath.Join(dir, "models")), slugName(a.Name)+".model")
+		err = atomicfile.Write(path, 0o644, func(w io.Writer) error { return l.Save(w) })
+		if err != nil {
+			return nil, err
+		}
+		st.printf("folio: %s: %d env steps in %d iterations (%s model kept) → %s", a.Name, tr.Steps, tr.Iterations, tr.Selected, path)
+		res.Models = append(res.Models, path)
+	}
+	info.Status = "finished"
+	info.Finished = time.Now().UTC().Format(time.RFC3339)
+	if err := writeJSON(filepath.Join(dir, runFile), info); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+type bytesBuilder struct{ b []byte }
+
+func (w *bytesBuilder) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+func (w *bytesBuilder) Bytes() []byte { return w.b }
+
+// EvalOptions are the flags of `folio eval`.
+type EvalOptions struct {
+	Start, End string
+	Sets       []string
+	Quiet      bool
+	Stdout     io.Writer
+	Stderr     io.Writer
+}
+
+// Eval backtests the models saved by Train, and the baselines, over a
+// range (default: the bars after the training range) and writes a report
+// into RUN_DIR/eval-<from>-<to>/.
+func Eval(ctx context.Context, dir string, o EvalOptions) (*RunResult, error) {
+	c, err := Load(filepath.Join(dir, configFile), o.Sets)
+	if err != nil {
+		return nil, err
+	}
+	var ti trainInfo
+	if ok, err := readJSON(filepath.Join(dir, "train.json"), &ti); err != nil || !ok {
+		return nil, fmt.Errorf("experiments: %s is not a 'folio train' directory (no train.json)", dir)
+	}
+	ds, err := loadData(c, func(warmUp, bars int) int { return max(warmUp+1, bars-c.WalkForward.Test) })
+	if err != nil {
+		return nil, err
+	}
+	from, to := ti.TrainEnd, ds.panel.T()
+	if o.Start != "" {
+		t, err := parseDate(o.Start)
+		if err != nil {
+			return nil, &usageErr{"--start: " + err.Error()}
+		}
+		from = ds.panel.Index(t)
+	}
+	if o.End != "" {
+		t, err := parseDate(o.End)
+		if err != nil {
+			return nil, &usageErr{"--end: " + err.Error()}
+		}
+		to = ds.panel.Index(t.Add(time.Second))
+	}
+	if from < ti.TrainEnd {
+		fmt.Fprintf(o.Stderr, "folio: warning: the evaluation starts at %s, inside the training range (which ends %s): results are not out of sample\n",
+			ds.panel.Time(from).Format("2006-01-02"), ti.To)
+	}
+	from = max(from, ds.warmUp+c.Env.Window)
+	if to-from < 2 {
+		return nil, fmt.Errorf("experiments: the evaluation range holds %d bar(s); it needs at least 2", max(0, to-from))
+	}
+	fold := eval.Fold{Index: 0, Train: eval.Range{Start: ti.TrainStart, End: ti.TrainEnd}, Test: eval.Range{Start: from, End: to}}
+	out := filepath.Join(dir, fmt.Sprintf("eval-%s-%s", ds.panel.Time(from).Format("20060102"), ds.panel.Time(to-1).Format("20060102")))
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	r := &seedRunner{cfg: c, ds: ds, folds: []eval.Fold{fold}, seed: c.Experiment.Seed, dir: out, st: &status{w: o.Stderr, quiet: o.Quiet}}
+	sr := eval.SeedResult{Seed: c.Experiment.Seed}
+	add := func(name, kind, desc string, impl bool, fr foldResult) {
+		fb := fr.Fallback
+		if len(fb) == 0 {
+			fb = nil
+		}
+		g := fr.Guard
+		if len(g) == 0 {
+			g = nil
+		}
+		sr.Strategies = append(sr.Strategies, eval.StrategyRun{Name: name, Kind: kind, Description: desc, Implementable: impl, Path: fr.Path, GuardCounts: g, Fallbacks: fb})
+		sr.Costs = append(sr.Costs, fr.Costs...)
+	}
+	for _, a := range c.Agents {
+		spec, err := r.spec(fold)
+		if err != nil {
+			return nil, err
+		}
+		l, err := newLearner(a, spec, seed.New(c.Experiment.Seed, seed.Init, 0))
+		if err != nil {
+			return nil, err
+		}
+		if err := loadModel(l, filepath.Join(dir, "models", slugName(a.Name)+".model")); err != nil {
+			return nil, fmt.Errorf("experiments: model of %s: %w", a.Name, err)
+		}
+		fr, err := r.evalPolicy(ctx, 0, fold, l.Policy(), a.Name)
+		if err != nil {
+			return nil, err
+		}
+		add(a.Name, "agent", a.describe(), true, fr)
+	}
+	for _, m := range c.Baselines.Methods {
+		fr, err := r.baselineFold(ctx, 0, fold, m)
+		if err != nil {
+			return nil, err
+		}
+		add(m, "baseline", c.describeBaseline(m), m != "bsh", fr)
+	}
+	var cfgText bytesBuilder
+	if err := c.WriteTOML(&cfgText); err != nil {
+		return nil, err
+	}
+	info := runInfo{ConfigHash: c.Hash(), Seeds: []uint64{c.Experiment.Seed}, DataFingerprint: ds.panel.Fingerprint()}
+	res := c.results(ds, []eval.Fold{fold}, []eval.SeedResult{sr}, string(cfgText.Bytes()), info)
+	res.Title = c.Experiment.Name + " — evaluation of trained models"
+	if err := eval.WriteResults(filepath.Join(out, resultsFile), res); err != nil {
+		return nil, err
+	}
+	rep, err := eval.WriteReport(out, res)
+	if err != nil {
+		return nil, err
+	}
+	return &RunResult{Dir: out, ReportHTML: filepath.Join(out, eval.ReportHTML), Report: rep}, nil
+}
+
+// spec returns the env spec of the fold's training segment (the shapes a
+// learner needs).
+func (r *seedRunner) spec(fold eval.Fold) (env.Spec, error) {
+	e, _, err := r.segmentEnv(fold.Test.Start-1, fold.Test.End-1, true, -1)
+	if err != nil {
+		return env.Spec{}, err
+	}
+	defer e.Close()
+	return e.Spec(), nil
+}

@@ -1,0 +1,340 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/folio-rl/folio/agents"
+	"github.com/folio-rl/folio/env"
+	"github.com/folio-rl/folio/internal/seed"
+)
+
+// Config is the training-loop part of an [agents.NAME] table.
+type Config struct {
+	// TotalSteps is the training budget in env steps, summed over all
+	// parallel envs. Training runs whole iterations (rollout + update), so
+	// it stops at the first iteration boundary at or past the budget.
+	// Default 100000; range ≥ 1.
+	TotalSteps int `toml:"total_steps"`
+	// EvalEvery runs the validation evaluation every this many iterations
+	// (and after the last), keeping the best-scoring model. 0 disables
+	// validation: the final model is kept. Default 0.
+	EvalEvery int `toml:"eval_every"`
+	// CheckpointEvery writes a checkpoint every this many iterations (and at
+	// the end, and on interruption). 0 writes only at the end and on
+	// interruption. Default 10.
+	CheckpointEvery int `toml:"checkpoint_every"`
+	// Workers is the number of goroutines stepping the vectorised envs.
+	// Results are bit-identical for any value. Default 1.
+	Workers int `toml:"workers"`
+}
+
+// Defaults returns the default loop configuration.
+func Defaults() Config {
+	return Config{TotalSteps: 100000, CheckpointEvery: 10, Workers: 1}
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	switch {
+	case c.TotalSteps < 1:
+		return fmt.Errorf("train: total_steps = %d: must be ≥ 1", c.TotalSteps)
+	case c.EvalEvery < 0:
+		return fmt.Errorf("train: eval_every = %d: must be ≥ 0", c.EvalEvery)
+	case c.CheckpointEvery < 0:
+		return fmt.Errorf("train: checkpoint_every = %d: must be ≥ 0", c.CheckpointEvery)
+	case c.Workers < 1 || c.Workers > 256:
+		return fmt.Errorf("train: workers = %d: must be in 1–256", c.Workers)
+	}
+	return nil
+}
+
+// ErrStop may be returned by a Hook to stop training cleanly.
+var ErrStop = errors.New("train: stop requested")
+
+// DivergedError reports a non-finite loss or gradient during an update.
+type DivergedError struct {
+	Iteration int
+	Metric    string
+	Value     float64
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("train: diverged at iteration %d: %s = %v (lower the learning rate or check the observations)", e.Iteration, e.Metric, e.Value)
+}
+
+// Hook observes training. A method returning ErrStop ends training cleanly
+// (with a final checkpoint); any other error aborts it.
+type Hook interface {
+	// Iteration is called after each update with the iteration's metrics.
+	Iteration(it Iteration) error
+}
+
+// Iteration summarises one rollout + update.
+type Iteration struct {
+	Index       int // 1-based
+	Steps       int // env steps so far
+	TotalSteps  int
+	Metrics     []agents.Metric
+	EpisodeMean float64 // mean return of the episodes finished in this iteration (NaN if none)
+	Episodes    int     // episodes finished so far
+}
+
+// Validator scores a policy on a validation segment (higher is better).
+// It must not mutate the policy.
+type Validator func(ctx context.Context, p agents.Policy) (float64, error)
+
+// Options wires a training run.
+type Options struct {
+	// Seed is the root seed of this training run; action sampling, update
+	// randomness and env resets draw from streams derived from it.
+	Seed uint64
+	// Validate, with Config.EvalEvery > 0, scores the policy periodically.
+	Validate Validator
+	// Dir is the directory for checkpoints (checkpoint.bin), the best model
+	// (best.model) and the final model (final.model); "" keeps nothing on disk.
+	Dir string
+	// Resume continues from Dir's checkpoint when it exists.
+	Resume bool
+	// ConfigHash identifies the configuration; a checkpoint written under
+	// another hash is refused on resume.
+	ConfigHash string
+	// Metrics receives per-iteration metrics (may be nil).
+	Metrics Sink
+	// Progress, when non-nil, shows a progress bar there (use only for a
+	// terminal).
+	Progress io.Writer
+	// Label prefixes the progress bar.
+	Label string
+	// Hooks observe iterations.
+	Hooks []Hook
+}
+
+// Result summarises a finished (or interrupted) training run.
+type Result struct {
+	Iterations int
+	Steps      int
+	Episodes   int
+	BestScore  float64 // NaN without validation
+	BestIter   int     // iteration of the best model (0 without validation)
+	Selected   string  // "best" or "final": which model the learner holds on return
+	Duration   time.Duration
+	StepsPerS  float64
+}
+
+// state is everything the loop itself carries between iterations.
+type state struct {
+	iter, steps, episodes int
+	bestScore             float64
+	bestIter              int
+	actPCG, updPCG        rand.PCG
+	epReturn              []float64
+	obs                   []float64
+	best                  []byte // learner state of the best model so far
+}
+
+// Run trains l on vec until the step budget is spent, ctx is cancelled or a
+// hook stops it. On return the learner holds the selected model (the best
+// validation model when validation is on, else the final one). On
+// cancellation it writes a checkpoint and returns the wrapped ctx.Err();
+// Run with Options.Resume continues to the same result as an uninterrupted
+// run.
+func Run(ctx context.Context, l agents.Learner, vec *env.Vec, cfg Config, opt Options) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r := l.NewRollout()
+	if r.Envs != vec.Len() {
+		return nil, fmt.Errorf("train: learner wants %d envs, vec has %d", r.Envs, vec.Len())
+	}
+	spec := vec.Spec()
+	if r.ObsDim != spec.Observation.Len() || r.WeightDim != len(spec.Assets)+1 {
+		return nil, fmt.Errorf("train: learner observation %d / weights %d do not match env %d / %d",
+			r.ObsDim, r.WeightDim, spec.Observation.Len(), len(spec.Assets)+1)
+	}
+	st := &state{bestScore: math.NaN(), epReturn: make([]float64, r.Envs), obs: make([]float64, r.Envs*r.ObsDim)}
+	st.actPCG = *rand.NewPCG(opt.Seed, seed.Stream(seed.Action, 0))
+	st.updPCG = *rand.NewPCG(opt.Seed, seed.Stream(seed.Shuffle, 0))
+	resumed := false
+	if opt.Resume && opt.Dir != "" {
+		ok, err := loadCheckpoint(opt.Dir, opt.ConfigHash, l, vec, st)
+		if err != nil {
+			return nil, err
+		}
+		resumed = ok
+	}
+	if !resumed {
+		obs, _, err := vec.Reset(seed.Sub(opt.Seed, seed.Env, 0))
+		if err != nil {
+			return nil, fmt.Errorf("train: reset: %w", err)
+		}
+		copy(st.obs, obs)
+	}
+	actRNG := rand.New(&st.actPCG)
+	updRNG := rand.New(&st.updPCG)
+
+	perIter := r.Envs * r.Steps
+	totalIters := (cfg.TotalSteps + perIter - 1) / perIter
+	bar := newProgress(opt.Progress, opt.Label, cfg.TotalSteps)
+	defer bar.finish()
+	bar.set(st.steps, math.NaN())
+	start := time.Now()
+	startSteps := st.steps
+	var metrics []agents.Metric
+	finished := 0
+	epSum := 0.0
+
+	for st.iter < totalIters {
+		if err := ctx.Err(); err != nil {
+			if opt.Dir != "" {
+				if cerr := saveCheckpoint(opt.Dir, opt.ConfigHash, l, vec, st); cerr != nil {
+					return nil, errors.Join(fmt.Errorf("train: interrupted: %w", err), cerr)
+				}
+			}
+			return nil, fmt.Errorf("train: interrupted at iteration %d of %d (checkpoint written; resume to continue): %w", st.iter, totalIters, err)
+		}
+		r.Progress = float64(st.steps) / float64(totalIters*perIter)
+		finished, epSum = 0, 0
+		for t := 0; t < r.Steps; t++ {
+			obsT := r.ObsAt(t)
+			copy(obsT, st.obs)
+			acts := r.ActionsAt(t)
+			if err := l.Act(acts, obsT, actRNG, agents.Sample); err != nil {
+				return nil, fmt.Errorf("train: iteration %d: act: %w", st.iter+1, err)
+			}
+			out, err := vec.Step(acts.Weights)
+			if err != nil {
+				return nil, fmt.Errorf("train: iteration %d: env step: %w", st.iter+1, err)
+			}
+			r.Record(t, out.Rewards, out.Terminated, out.Truncated, out.FinalObs)
+			for b := 0; b < r.Envs; b++ {
+				st.epReturn[b] += out.Rewards[b]
+				if out.Done(b) {
+					finished++
+					epSum += st.epReturn[b]
+					st.epReturn[b] = 0
+				}
+			}
+			copy(st.obs, out.Obs)
+		}
+		copy(r.NextObs, st.obs)
+		st.steps += perIter
+		st.episodes += finished
+		stats, err := l.Update(ctx, r, updRNG)
+		if err != nil {
+			var nf *agents.NonFiniteError
+			if errors.As(err, &nf) {
+				return nil, &DivergedError{Iteration: st.iter + 1, Metric: nf.Quantity, Value: nf.Value}
+			}
+			if ctx.Err() != nil {
+				// The update was abandoned mid-way. The checkpoint on disk is
+				// from an earlier iteration boundary; resuming replays from
+				// there, so whatever the learner did to itself is discarded.
+				return nil, fmt.Errorf("train: interrupted during update %d (resume continues from the last checkpoint): %w", st.iter+1, ctx.Err())
+			}
+			return nil, fmt.Errorf("train: iteration %d: update: %w", st.iter+1, err)
+		}
+		st.iter++
+		metrics = stats.AppendMetrics(metrics[:0])
+		epMean := math.NaN()
+		if finished > 0 {
+			epMean = epSum / float64(finished)
+		}
+		elapsed := time.Since(start).Seconds()
+		sps := float64(st.steps-startSteps) / math.Max(elapsed, 1e-9)
+		metrics = append(metrics,
+			agents.Metric{Key: "rollout/episodes", Value: float64(finished)},
+			agents.Metric{Key: "rollout/ep_return_mean", Value: epMean},
+			agents.Metric{Key: "rollout/reward_mean", Value: mean(r.Reward)},
+			agents.Metric{Key: "perf/steps_per_sec", Value: sps},
+		)
+		last := st.iter == totalIters
+		if opt.Validate != nil && cfg.EvalEvery > 0 && (st.iter%cfg.EvalEvery == 0 || last) {
+			score, err := opt.Validate(ctx, l.Policy())
+			if err != nil {
+				return nil, fmt.Errorf("train: iteration %d: validation: %w", st.iter, err)
+			}
+			metrics = append(metrics, agents.Metric{Key: "eval/score", Value: score})
+			if math.IsNaN(st.bestScore) || score > st.bestScore {
+				st.bestScore, st.bestIter = score, st.iter
+				if st.best, err = saveBytes(l); err != nil {
+					return nil, err
+				}
+				if opt.Dir != "" {
+					if err := writeModel(opt.Dir, "best.model", st.best); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
+		if opt.Metrics != nil {
+			for _, m := range metrics {
+				opt.Metrics.Record(st.steps, m.Key, m.Value)
+			}
+			if err := opt.Metrics.Flush(); err != nil {
+				return nil, fmt.Errorf("train: metrics: %w", err)
+			}
+		}
+		bar.set(st.steps, epMean)
+		stop := false
+		for _, h := range opt.Hooks {
+			err := h.Iteration(Iteration{Index: st.iter, Steps: st.steps, TotalSteps: totalIters * perIter,
+				Metrics: metrics, EpisodeMean: epMean, Episodes: st.episodes})
+			if errors.Is(err, ErrStop) {
+				stop = true
+			} else if err != nil {
+				return nil, err
+			}
+		}
+		if opt.Dir != "" && (stop || last || (cfg.CheckpointEvery > 0 && st.iter%cfg.CheckpointEvery == 0)) {
+			if err := saveCheckpoint(opt.Dir, opt.ConfigHash, l, vec, st); err != nil {
+				return nil, err
+			}
+		}
+		if stop {
+			break
+		}
+	}
+	res := &Result{Iterations: st.iter, Steps: st.steps, Episodes: st.episodes, BestScore: st.bestScore,
+		BestIter: st.bestIter, Selected: "final", Duration: time.Since(start)}
+	res.StepsPerS = float64(st.steps-startSteps) / math.Max(res.Duration.Seconds(), 1e-9)
+	if opt.Dir != "" {
+		final, err := saveBytes(l)
+		if err != nil {
+			return nil, err
+		}
+		if err := writeModel(opt.Dir, "final.model", final); err != nil {
+			return nil, err
+		}
+	}
+	if st.best != nil {
+		if err := loadBytes(l, st.best); err != nil {
+			return nil, fmt.Errorf("train: restoring the best model: %w", err)
+		}
+		res.Selected = "best"
+	}
+	return res, nil
+}
+
+func mean(x []float64) float64 {
+	if len(x) == 0 {
+		return math.NaN()
+	}
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(len(x))
+}
+
+// fileExists reports whether path exists.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
