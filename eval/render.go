@@ -457,6 +457,15 @@ func (rep *Report) tables() []table {
 			Rows:   [][]string{{num(rep.PBO.PBO, 3), strconv.Itoa(rep.PBO.Blocks), strconv.Itoa(rep.PBO.Configurations), strconv.Itoa(rep.PBO.Combinations), num(rep.PBO.DegradationSlope, 3), num(rep.PBO.ProbOOSLoss, 3)}},
 			Note:   "Bailey, Borwein, López de Prado & Zhu (2015): the share of splits where the in-sample best strategy ranks below the out-of-sample median."})
 	}
+	if len(rep.CPCV) > 0 {
+		c := table{Title: "Combinatorial purged cross-validation: Sharpe ratio across backtest paths",
+			Header: []string{"strategy", "paths", "median", "IQR", "min", "max", "share > 0"},
+			Note:   "López de Prado (2018, ch. 12): every combination of test groups is tested with a model trained on the other groups (purged and embargoed); the φ paths each cover the whole period."}
+		for _, x := range rep.CPCV {
+			c.Rows = append(c.Rows, []string{x.Name, strconv.Itoa(x.Paths), num(x.Sharpe.Median, 2), num(x.Sharpe.IQR, 2), num(x.Sharpe.Min, 2), num(x.Sharpe.Max, 2), num(x.Positive, 2)})
+		}
+		ts = append(ts, c)
+	}
 	prov := rep.Provenance
 	ts = append(ts, table{Title: "Provenance", Header: []string{"item", "value"}, Rows: [][]string{
 		{"experiment", prov.Experiment}, {"root seed", strconv.FormatUint(prov.RootSeed, 10)}, {"seeds", fmt.Sprint(prov.Seeds)},

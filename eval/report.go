@@ -34,8 +34,11 @@ type Report struct {
 	// CostSensitivity: strategy × fee level.
 	CostSensitivity []CostRow `json:"cost_sensitivity"`
 	// PBO across the strategies tried (nil when it cannot be computed).
-	PBO   *PBOSummary `json:"pbo,omitempty"`
-	Notes []string    `json:"notes,omitempty"`
+	PBO *PBOSummary `json:"pbo,omitempty"`
+	// CPCV summarises the Sharpe ratio of each strategy across the
+	// combinatorial purged cross-validation paths (first seed), when run.
+	CPCV  []CPCVSummary `json:"cpcv,omitempty"`
+	Notes []string      `json:"notes,omitempty"`
 	// Settings used for the statistics.
 	Settings ReportSettings `json:"settings"`
 }
@@ -113,6 +116,20 @@ func (c CostRow) MarshalJSON() ([]byte, error) { return marshalFinite(c) }
 
 // UnmarshalJSON decodes c, reading null as NaN.
 func (c *CostRow) UnmarshalJSON(data []byte) error { return unmarshalFinite(data, c) }
+
+// CPCVSummary is a strategy's Sharpe ratio across CPCV paths.
+type CPCVSummary struct {
+	Name     string  `json:"name"`
+	Paths    int     `json:"paths"`
+	Sharpe   Spread  `json:"sharpe"`
+	Positive float64 `json:"share_positive"` // share of paths with a positive Sharpe ratio
+}
+
+// MarshalJSON encodes s with NaN as null.
+func (s CPCVSummary) MarshalJSON() ([]byte, error) { return marshalFinite(s) }
+
+// UnmarshalJSON decodes s, reading null as NaN.
+func (s *CPCVSummary) UnmarshalJSON(data []byte) error { return unmarshalFinite(data, s) }
 
 // PBOSummary is the probability of backtest overfitting across strategies.
 type PBOSummary struct {
@@ -194,6 +211,19 @@ func BuildReport(res *Results) (*Report, error) {
 	rep.Comparisons = comps
 	rep.CostSensitivity = costRows(first, ppy)
 	rep.PBO = pboSummary(first, ppy)
+	for _, c := range first.CPCV {
+		pos := 0
+		for _, v := range c.PathSharpe {
+			if v > 0 {
+				pos++
+			}
+		}
+		sum := CPCVSummary{Name: c.Name, Paths: len(c.PathSharpe), Sharpe: SpreadOf(c.PathSharpe), Positive: math.NaN()}
+		if len(c.PathSharpe) > 0 {
+			sum.Positive = float64(pos) / float64(len(c.PathSharpe))
+		}
+		rep.CPCV = append(rep.CPCV, sum)
+	}
 	return rep, nil
 }
 

@@ -71,7 +71,23 @@ type SeedResult struct {
 	// Costs holds the cost-sensitivity re-runs: the same strategies (the
 	// same trained agents) at other fee levels.
 	Costs []CostRun `json:"costs,omitempty"`
+	// CPCV holds the combinatorial purged cross-validation paths, when run.
+	CPCV []CPCVStrategy `json:"cpcv,omitempty"`
 }
+
+// CPCVStrategy is one strategy's results over the φ backtest paths of a
+// combinatorial purged cross-validation.
+type CPCVStrategy struct {
+	Name       string    `json:"name"`
+	PathSharpe []float64 `json:"path_sharpe"`
+	PathReturn []float64 `json:"path_return"`
+}
+
+// MarshalJSON encodes c with NaN as null.
+func (c CPCVStrategy) MarshalJSON() ([]byte, error) { return marshalFinite(c) }
+
+// UnmarshalJSON decodes c, reading null as NaN.
+func (c *CPCVStrategy) UnmarshalJSON(data []byte) error { return unmarshalFinite(data, c) }
 
 // StrategyRun is one strategy's stitched out-of-sample path and what
 // happened along it.

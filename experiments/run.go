@@ -324,6 +324,26 @@ func (c *Config) results(ds *dataset, plan []eval.Fold, seeds []eval.SeedResult,
 	}
 }
 
+// strategy is an agent or a baseline of the experiment.
+type strategy struct {
+	name, kind, desc string
+	implementable    bool
+	agent            *Agent
+	method           string
+}
+
+// strategies lists the agents, then the baselines.
+func (c *Config) strategies() []strategy {
+	var out []strategy
+	for _, a := range c.Agents {
+		out = append(out, strategy{name: a.Name, kind: "agent", desc: a.describe(), implementable: true, agent: a})
+	}
+	for _, m := range c.Baselines.Methods {
+		out = append(out, strategy{name: m, kind: "baseline", desc: c.describeBaseline(m), implementable: m != "bsh", method: m})
+	}
+	return out
+}
+
 // seedRunner runs every fold of one seed.
 type seedRunner struct {
 	cfg      *Config
@@ -354,19 +374,7 @@ func (r *seedRunner) run(ctx context.Context) (*eval.SeedResult, error) {
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
 		return nil, err
 	}
-	type strat struct {
-		name, kind, desc string
-		implementable    bool
-		agent            *Agent
-		method           string
-	}
-	var strats []strat
-	for _, a := range r.cfg.Agents {
-		strats = append(strats, strat{name: a.Name, kind: "agent", desc: a.describe(), implementable: true, agent: a})
-	}
-	for _, m := range r.cfg.Baselines.Methods {
-		strats = append(strats, strat{name: m, kind: "baseline", desc: r.cfg.describeBaseline(m), implementable: m != "bsh", method: m})
-	}
+	strats := r.cfg.strategies()
 	runs := make([]eval.StrategyRun, len(strats))
 	for i, s := range strats {
 		runs[i] = eval.StrategyRun{Name: s.name, Kind: s.kind, Description: s.desc, Implementable: s.implementable,
@@ -437,6 +445,14 @@ func (r *seedRunner) run(ctx context.Context) (*eval.SeedResult, error) {
 				out.Costs = append(out.Costs, *cr)
 			}
 		}
+	}
+	if r.cfg.WalkForward.CPCVGroups >= 2 {
+		start := r.ds.warmUp + r.cfg.Env.Window - 1
+		cp, err := r.runCPCV(ctx, start, strats)
+		if err != nil {
+			return nil, err
+		}
+		out.CPCV = cp
 	}
 	if err := writeJSON(filepath.Join(r.dir, "result.json"), out); err != nil {
 		return nil, err
