@@ -44,6 +44,13 @@ type Path struct {
 // Len returns the number of steps.
 func (p *Path) Len() int { return len(p.Return) }
 
+// MarshalJSON encodes p with NaN and ±Inf as null (a path without volatility
+// forecasts records NaN there).
+func (p Path) MarshalJSON() ([]byte, error) { return marshalFinite(p) }
+
+// UnmarshalJSON decodes p, reading null as NaN.
+func (p *Path) UnmarshalJSON(data []byte) error { return unmarshalFinite(data, p) }
+
 // Exposure returns the risky exposure (1 − executed cash weight) per step.
 func (p *Path) Exposure() []float64 {
 	x := make([]float64, len(p.Executed))

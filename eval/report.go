@@ -82,6 +82,12 @@ type StrategyReport struct {
 	Training    []TrainingSummary `json:"training,omitempty"`
 }
 
+// MarshalJSON encodes s with NaN and ±Inf as null.
+func (s StrategyReport) MarshalJSON() ([]byte, error) { return marshalFinite(s) }
+
+// UnmarshalJSON decodes s, reading null as NaN.
+func (s *StrategyReport) UnmarshalJSON(data []byte) error { return unmarshalFinite(data, s) }
+
 // Comparison is an agent against a benchmark baseline.
 type Comparison struct {
 	Agent     string `json:"agent"`
@@ -100,6 +106,12 @@ type Comparison struct {
 	// single seed.
 	Verdict string `json:"verdict"`
 }
+
+// MarshalJSON encodes c with NaN and ±Inf as null.
+func (c Comparison) MarshalJSON() ([]byte, error) { return marshalFinite(c) }
+
+// UnmarshalJSON decodes c, reading null as NaN.
+func (c *Comparison) UnmarshalJSON(data []byte) error { return unmarshalFinite(data, c) }
 
 // CostRow is one strategy at one fee level (first seed).
 type CostRow struct {

@@ -143,7 +143,7 @@ func short(h string) string {
 func writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", " ")
 	if err != nil {
-		return err
+		return fmt.Errorf("experiments: writing %s: %w", path, err)
 	}
 	return atomicfile.WriteFile(path, append(b, '\n'), 0o644)
 }

@@ -286,6 +286,14 @@ func (c *BaselinesConfig) validate() []*ConfigError {
 	}
 	if err := c.BaselineSettings.Validate(); err != nil {
 		errs = append(errs, wrapSectionErr("baselines", err))
+		return errs
+	}
+	for _, m := range c.Methods {
+		if _, err := baseline.New(m, c.BaselineSettings); err != nil && isKnownMethod(m) {
+			e := wrapSectionErr("baselines", err)
+			e.Msg = fmt.Sprintf("method %s: %s", m, e.Msg)
+			errs = append(errs, e)
+		}
 	}
 	return errs
 }
