@@ -217,6 +217,14 @@ func (a *Agent) validate(c *Config) ConfigErrors {
 	if err := a.Train.Validate(); err != nil {
 		errs = append(errs, wrapAgentErr(prefix, err))
 	}
+	switch v := c.WalkForward.Validation; {
+	case v > 0 && a.Train.EvalEvery == 0:
+		errs = append(errs, &ConfigError{Key: prefix + ".eval_every", Msg: fmt.Sprintf("is 0 but walkforward.validation holds out %d bars for model selection", v),
+			Fix: fmt.Sprintf("set eval_every (env steps between validations, e.g. %d) or walkforward.validation = 0", max(1, a.Train.TotalSteps/8))})
+	case v == 0 && a.Train.EvalEvery > 0:
+		errs = append(errs, &ConfigError{Key: prefix + ".eval_every", Msg: "needs a validation segment",
+			Fix: "set walkforward.validation (bars held out at the end of each training window) or eval_every = 0"})
+	}
 	var err error
 	if a.Type == "ddpg" {
 		err = a.DDPG.Validate()

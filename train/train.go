@@ -22,14 +22,22 @@ type Config struct {
 	// it stops at the first iteration boundary at or past the budget.
 	// Default 100000; range ≥ 1.
 	TotalSteps int `toml:"total_steps"`
-	// EvalEvery runs the validation evaluation every this many iterations
-	// (and after the last), keeping the best-scoring model. 0 disables
-	// validation: the final model is kept. Default 0.
+	// EvalEvery runs the validation evaluation every this many env steps (at
+	// the first iteration boundary past each multiple, and after the last
+	// iteration), keeping the best-scoring model. It needs a validation
+	// segment (walkforward.validation > 0). 0 disables validation: the
+	// final model is kept. Default 0.
 	EvalEvery int `toml:"eval_every"`
-	// CheckpointEvery writes a checkpoint every this many iterations (and at
-	// the end, and on interruption). 0 writes only at the end and on
-	// interruption. Default 10.
-	CheckpointEvery int `toml:"checkpoint_every"`
+	// LogEvery writes the metrics log every this many env steps (at the
+	// first iteration boundary past each multiple, and at the last
+	// iteration). Default 1000; range ≥ 1.
+	LogEvery int `toml:"log_every"`
+	// CheckpointSeconds writes a checkpoint when this much wall time has
+	// passed since the last one (at an iteration boundary), at the end and
+	// on interruption. Checkpoints never change results: a resumed run
+	// continues exactly. 0 writes only at the end and on interruption.
+	// Default 60.
+	CheckpointSeconds float64 `toml:"checkpoint_seconds"`
 	// Workers is the number of goroutines stepping the vectorised envs.
 	// Results are bit-identical for any value. Default 1.
 	Workers int `toml:"workers"`
@@ -37,7 +45,7 @@ type Config struct {
 
 // Defaults returns the default loop configuration.
 func Defaults() Config {
-	return Config{TotalSteps: 100000, CheckpointEvery: 10, Workers: 1}
+	return Config{TotalSteps: 100000, LogEvery: 1000, CheckpointSeconds: 60, Workers: 1}
 }
 
 // Validate checks the configuration.
@@ -47,8 +55,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("train: total_steps = %d: must be ≥ 1", c.TotalSteps)
 	case c.EvalEvery < 0:
 		return fmt.Errorf("train: eval_every = %d: must be ≥ 0", c.EvalEvery)
-	case c.CheckpointEvery < 0:
-		return fmt.Errorf("train: checkpoint_every = %d: must be ≥ 0", c.CheckpointEvery)
+	case c.LogEvery < 1:
+		return fmt.Errorf("train: log_every = %d: must be ≥ 1", c.LogEvery)
+	case !(c.CheckpointSeconds >= 0):
+		return fmt.Errorf("train: checkpoint_seconds = %v: must be ≥ 0", c.CheckpointSeconds)
 	case c.Workers < 1 || c.Workers > 256:
 		return fmt.Errorf("train: workers = %d: must be in 1–256", c.Workers)
 	}
@@ -185,6 +195,7 @@ func Run(ctx context.Context, l agents.Learner, vec *env.Vec, cfg Config, opt Op
 	defer bar.finish()
 	bar.set(st.steps, math.NaN())
 	start := time.Now()
+	lastCheckpoint := start
 	startSteps := st.steps
 	var metrics []agents.Metric
 	finished := 0
@@ -255,7 +266,8 @@ func Run(ctx context.Context, l agents.Learner, vec *env.Vec, cfg Config, opt Op
 			agents.Metric{Key: "perf/steps_per_sec", Value: sps},
 		)
 		last := st.iter == totalIters
-		if opt.Validate != nil && cfg.EvalEvery > 0 && (st.iter%cfg.EvalEvery == 0 || last) {
+		prevSteps := st.steps - perIter
+		if opt.Validate != nil && cfg.EvalEvery > 0 && (crossed(prevSteps, st.steps, cfg.EvalEvery) || last) {
 			score, err := opt.Validate(ctx, l.Policy())
 			if err != nil {
 				return nil, fmt.Errorf("train: iteration %d: validation: %w", st.iter, err)
@@ -273,7 +285,7 @@ func Run(ctx context.Context, l agents.Learner, vec *env.Vec, cfg Config, opt Op
 				}
 			}
 		}
-		if opt.Metrics != nil {
+		if opt.Metrics != nil && (crossed(prevSteps, st.steps, cfg.LogEvery) || last) {
 			for _, m := range metrics {
 				opt.Metrics.Record(st.steps, m.Key, m.Value)
 			}
@@ -292,10 +304,11 @@ func Run(ctx context.Context, l agents.Learner, vec *env.Vec, cfg Config, opt Op
 				return nil, err
 			}
 		}
-		if opt.Dir != "" && (stop || last || (cfg.CheckpointEvery > 0 && st.iter%cfg.CheckpointEvery == 0)) {
+		if opt.Dir != "" && (stop || last || (cfg.CheckpointSeconds > 0 && time.Since(lastCheckpoint).Seconds() >= cfg.CheckpointSeconds)) {
 			if err := saveCheckpoint(opt.Dir, opt.ConfigHash, l, vec, st); err != nil {
 				return nil, err
 			}
+			lastCheckpoint = time.Now()
 		}
 		if stop {
 			break
@@ -321,6 +334,9 @@ func Run(ctx context.Context, l agents.Learner, vec *env.Vec, cfg Config, opt Op
 	}
 	return res, nil
 }
+
+// crossed reports whether a multiple of every lies in (from, to].
+func crossed(from, to, every int) bool { return to/every > from/every }
 
 func mean(x []float64) float64 {
 	if len(x) == 0 {
