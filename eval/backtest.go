@@ -60,6 +60,19 @@ func (p *Path) Exposure() []float64 {
 	return x
 }
 
+// Wealth returns the growth of 1 invested at the start: the running product
+// of (1 + Return). Unlike Value, it is continuous across stitched test
+// windows that each started from the initial capital.
+func (p *Path) Wealth() []float64 {
+	w := make([]float64, len(p.Return))
+	g := 1.0
+	for k, r := range p.Return {
+		g *= 1 + r
+		w[k] = g
+	}
+	return w
+}
+
 // Book returns the bookkeeping series for ComputeMetrics.
 func (p *Path) Book() *Book {
 	return &Book{InitialCapital: p.InitialValue, Turnover: p.Turnover, Fees: p.Fees, Slippage: p.Slippage, Exposure: p.Exposure()}

@@ -115,13 +115,14 @@ func Charts(rep *Report, res *Results) ([]Chart, error) {
 	for _, s := range first.Strategies {
 		p := s.Path
 		dash := s.Kind != "agent"
-		// Equity relative to the initial value, so strategies share a scale.
-		x, y := sub(p, func(k int) float64 { return p.Value[k] / p.InitialValue })
+		// Wealth compounded from the returns, starting at 1, so strategies
+		// share a scale and stitched test windows join up.
+		wealth := p.Wealth()
+		x, y := sub(p, func(k int) float64 { return wealth[k] })
 		equity = append(equity, Line{Name: s.Name, X: x, Y: y, Dash: dash})
 		peak := 1.0
 		ddv := make([]float64, p.Len())
-		for k := range ddv {
-			v := p.Value[k] / p.InitialValue
+		for k, v := range wealth {
 			peak = math.Max(peak, v)
 			ddv[k] = v/peak - 1
 		}
@@ -620,7 +621,8 @@ pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.8em; }
 `))
 
 // writeCSVs writes the machine-readable series: returns.csv and equity.csv
-// (one column per strategy, first seed), summary.csv (metrics per
+// (one column per strategy, first seed; equity compounds the stitched
+// returns from the initial capital), summary.csv (metrics per
 // strategy) and weights/<strategy>.csv (executed weights per bar).
 func writeCSVs(dir string, rep *Report, res *Results) error {
 	first := res.Seeds[0]
@@ -631,13 +633,17 @@ func writeCSVs(dir string, rep *Report, res *Results) error {
 		ret[0] = append(ret[0], s.Name)
 		eq[0] = append(eq[0], s.Name)
 	}
+	wealth := make([][]float64, len(first.Strategies))
+	for i, s := range first.Strategies {
+		wealth[i] = s.Path.Wealth()
+	}
 	for k := 0; k < p0.Len(); k++ {
 		r := []string{fmtTime(p0.Time[k])}
 		e := []string{fmtTime(p0.Time[k])}
-		for _, s := range first.Strategies {
+		for i, s := range first.Strategies {
 			if k < s.Path.Len() {
 				r = append(r, strconv.FormatFloat(s.Path.Return[k], 'g', -1, 64))
-				e = append(e, strconv.FormatFloat(s.Path.Value[k], 'g', -1, 64))
+				e = append(e, strconv.FormatFloat(s.Path.InitialValue*wealth[i][k], 'g', -1, 64))
 			} else {
 				r, e = append(r, ""), append(e, "")
 			}
