@@ -137,6 +137,16 @@ type Config struct {
 	// In an experiment file it is costs.initial_capital, next to the
 	// frictions it scales.
 	InitialCapital float64 `toml:"-"`
+	// InitialWeights is the allocation the portfolio holds at every Reset
+	// and ResetAt, cash first (N+1 values, non-negative, summing to one
+	// within WeightTolerance; they are divided by their sum, which leaves
+	// weights that sum to exactly one unchanged). nil, the default, is all
+	// cash. With InitialCapital it carries a portfolio across walk-forward
+	// folds: a test window can start from the previous window's final
+	// drifted weights (Info.Weights) and value (Info.Value) instead of
+	// buying in from cash, so the first step's turnover and costs are
+	// measured from them. Set in code; not a TOML key.
+	InitialWeights []float64 `toml:"-"`
 	// TerminateBelow ends the episode (terminated, not truncated) when the
 	// portfolio value falls below this fraction of InitialCapital. Default 0
 	// (never); range [0, 1).
@@ -231,6 +241,9 @@ func (c Config) clone() Config {
 	c.GlobalFeatures = append([]string(nil), c.GlobalFeatures...)
 	c.Regimes = append([]string(nil), c.Regimes...)
 	c.Costs.Asset = append([]AssetFee(nil), c.Costs.Asset...)
+	if c.InitialWeights != nil {
+		c.InitialWeights = append([]float64(nil), c.InitialWeights...)
+	}
 	return c
 }
 
@@ -296,7 +309,33 @@ func (c *Config) Validate() error {
 	if c.RegimeTruncate && len(c.Regimes) == 0 {
 		return errors.New("env: regime_truncate = true needs a non-empty regimes list")
 	}
+	if err := checkInitialWeights(c.InitialWeights); err != nil {
+		return err
+	}
 	return c.Costs.Validate()
+}
+
+// checkInitialWeights checks that w is nil or an allocation of cash and
+// at least one asset: finite, non-negative, summing to one within
+// WeightTolerance. New checks the length against the panel.
+func checkInitialWeights(w []float64) error {
+	if w == nil {
+		return nil
+	}
+	if len(w) < 2 {
+		return fmt.Errorf("env: initial_weights has %d values: want cash and one weight per asset (N+1)", len(w))
+	}
+	var sum float64
+	for i, x := range w {
+		if !(x >= 0) || math.IsInf(x, 1) {
+			return fmt.Errorf("env: initial_weights[%d] = %v: weights must be finite and ≥ 0", i, x)
+		}
+		sum += x
+	}
+	if !(math.Abs(sum-1) <= WeightTolerance) {
+		return fmt.Errorf("env: initial_weights sum to %v: must sum to 1 (within %g)", sum, WeightTolerance)
+	}
+	return nil
 }
 
 func checkNames(field string, names []string) error {

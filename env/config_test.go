@@ -152,7 +152,7 @@ sell_bps = 3.0
 	}
 	// Every field has a snake_case toml tag, except those set in code or
 	// held by another table.
-	inCode := map[string]bool{"SegmentStart": true, "SegmentEnd": true, "InitialCapital": true, "Costs": true}
+	inCode := map[string]bool{"SegmentStart": true, "SegmentEnd": true, "InitialCapital": true, "InitialWeights": true, "Costs": true}
 	for _, typ := range []reflect.Type{reflect.TypeOf(env.Config{}), reflect.TypeOf(env.Costs{}), reflect.TypeOf(env.AssetFee{})} {
 		for i := 0; i < typ.NumField(); i++ {
 			tag := typ.Field(i).Tag.Get("toml")

@@ -165,7 +165,13 @@ func (r *rebalancer) prepare(value float64, dv []float64, anyZero bool) {
 func (r *rebalancer) costAt(mu float64, w, wp []float64) float64 {
 	d := r.d
 	w1, wp1, lim := w[1:len(d)+1], wp[1:len(d)+1], r.limit[:len(d)]
+	buy, sell := r.buy[:len(d)], r.sell[:len(d)]
+	// One pass computes the trades and, for the usual case that no limit
+	// binds, their fees and turnover. Branch-free sums: trade signs are as
+	// good as random, and mispredicted branches on them cost more than the
+	// arithmetic.
 	clipped := false
+	var fee, to float64
 	for i := range d {
 		x := mu*w1[i] - wp1[i]
 		if l := lim[i]; x > l {
@@ -174,6 +180,8 @@ func (r *rebalancer) costAt(mu float64, w, wp []float64) float64 {
 			x, clipped = -l, true
 		}
 		d[i] = x
+		fee += buy[i]*max(x, 0) - sell[i]*min(x, 0)
+		to += math.Abs(x)
 	}
 	if clipped {
 		// Cash after the trade is mu − Σ(w'_i + d_i) (see the comment at the
@@ -193,14 +201,11 @@ func (r *rebalancer) costAt(mu float64, w, wp []float64) float64 {
 				}
 			}
 		}
-	}
-	// Branch-free sums: trade signs are as good as random, and mispredicted
-	// branches on them cost more than the arithmetic.
-	buy, sell := r.buy[:len(d)], r.sell[:len(d)]
-	var fee, to float64
-	for i, x := range d {
-		fee += buy[i]*max(x, 0) - sell[i]*min(x, 0)
-		to += math.Abs(x)
+		fee, to = 0, 0
+		for i, x := range d {
+			fee += buy[i]*max(x, 0) - sell[i]*min(x, 0)
+			to += math.Abs(x)
+		}
 	}
 	var slip float64
 	switch r.kind {

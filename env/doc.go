@@ -13,7 +13,8 @@
 //
 // Time is in bars (panel rows); bar t covers [open time t, open time t+1).
 // Values are in quote currency (e.g. USDT); Config.InitialCapital sets the
-// value at reset. Weights are fractions of portfolio value, cash first:
+// value at reset and Config.InitialWeights the allocation (all cash if
+// nil). Weights are fractions of portfolio value, cash first:
 // index 0 is cash, 1..N the panel's assets in order; they are non-negative
 // and sum to one (long-only). Fee and spread rates are configured in basis
 // points of traded notional (1 bps = 10⁻⁴). Turnover is Σ_i |traded
@@ -132,6 +133,32 @@
 // (terminate_below) is termination. Both flags can be set on the same step.
 // Step after the episode ended, like Step before Reset, panics; Vec resets
 // automatically.
+//
+// # Starting portfolio
+//
+// An episode starts with value Config.InitialCapital in the allocation
+// Config.InitialWeights (cash first), all cash by default. Walk-forward
+// evaluation sets both from the previous test window's final Info.Value
+// and Info.Weights, so the portfolio carries across folds: the first
+// decision's turnover and costs are measured from the carried weights, not
+// from a buy-in from cash.
+//
+// # Saved state (checkpoints)
+//
+// Market, Vec, the guard (env/guard) and the wrappers (env/wrap)
+// implement encoding.BinaryMarshaler and BinaryUnmarshaler. A wrapper's
+// state includes its inner env's, so one MarshalBinary on the outermost env
+// of a stack saves the whole stack, and Vec saves each env's state plus the
+// per-env reset-seed streams. Restoring into envs built the same way
+// continues bit for bit: the same actions give the same observations,
+// rewards, flags, infos and autoresets. Each layer writes a 4-byte tag and a
+// format version (see env/internal/statebin); Market adds the panel's
+// fingerprint, its shape and digests of its Config and feature data, so a
+// state restored into another layer, another panel, configuration or
+// version fails with an error wrapping ErrState and leaves the env
+// unchanged. The read-only data (panel, features) is never part of a state:
+// rebuild the envs, then restore. Saving and restoring allocate; Step
+// still does not.
 //
 // # Buffers and aliasing
 //

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
-	"runtime"
-	"sync/atomic"
 
 	"github.com/folio-rl/folio/internal/seed"
 )
@@ -28,27 +26,42 @@ import (
 // Obs[b·D : (b+1)·D] with D = Spec().Observation.Len(), and actions are
 // passed the same way (B×A, A = Spec().Action.Len()).
 //
-// A Vec is used by one goroutine; with workers > 1 it steps disjoint
-// contiguous blocks of envs on that many goroutines (the caller's goroutine
-// takes the first block), which requires the envs to be independent values.
-// Results are bit-identical to the sequential path. Close stops the workers
-// and closes the envs.
+// A Vec is used by one goroutine; with workers > 1 it steps the envs on
+// that many goroutines (the caller's among them), each owning a contiguous
+// block of envs and helping with the others' when it is done (see pool),
+// which requires the envs to be independent values. Results are
+// bit-identical to the sequential path. Close stops the workers and closes
+// the envs.
+//
+// When every env is a *Market (no wrappers), Vec steps them directly into
+// its batched buffers (no intermediate StepResult, no interface call).
 type Vec struct {
 	envs    []Env
+	mkts    []*Market // the envs, when all are *Market; nil otherwise
 	b, d, a int
 	n1      int
 
 	pcgs []rand.PCG
 	rngs []*rand.Rand
-	res  []StepResult // per-env results; Obs rows alias out.Obs
+	res  []StepResult // per-env results of the generic path; Obs rows alias out.Obs
 	out  VecStep
 	errs []error
+	// Per-env reward and flags, gathered into out after a parallel step:
+	// written straight into out's Rewards and flag slices, which pack 8
+	// and 64 envs to a cache line, the workers' writes would contend for
+	// the same lines on every env step (false sharing).
+	scalars []envScalars
 
 	actions []float64
-	blocks  [][2]int
 	pool    *pool // nil when sequential
 
 	started, closed bool
+}
+
+// envScalars is one env's reward and flags of a step.
+type envScalars struct {
+	reward      float64
+	term, trunc bool
 }
 
 // VecStep holds the batched outputs of Vec.Step (B = number of envs,
@@ -118,12 +131,23 @@ func NewVec(envs []Env, workers int) (*Vec, error) {
 		v.out.ResetInfos[i] = Info{Requested: row(6*i + 3), Executed: row(6*i + 4), Weights: row(6*i + 5)}
 	}
 	v.errs = make([]error, B)
-	workers = min(max(workers, 1), B)
-	for k := 0; k < workers; k++ {
-		v.blocks = append(v.blocks, [2]int{k * B / workers, (k + 1) * B / workers})
+	v.scalars = make([]envScalars, B)
+	v.mkts = make([]*Market, B)
+	for i, e := range envs {
+		m, ok := e.(*Market)
+		if !ok {
+			v.mkts = nil
+			break
+		}
+		v.mkts[i] = m
 	}
+	workers = min(max(workers, 1), B)
 	if workers > 1 {
-		v.pool = newPool(v.blocks[1:], v.stepRange)
+		bounds := make([][2]int, workers)
+		for k := range bounds {
+			bounds[k] = [2]int{k * B / workers, (k + 1) * B / workers}
+		}
+		v.pool = newPool(bounds, v.stepOne)
 	}
 	return v, nil
 }
@@ -168,11 +192,16 @@ func (v *Vec) Step(actions []float64) (*VecStep, error) {
 	}
 	v.actions = actions
 	if v.pool != nil {
-		v.pool.run(func() { v.stepRange(v.blocks[0][0], v.blocks[0][1]) })
+		v.pool.run()
 	} else {
-		v.stepRange(0, v.b)
+		for b := range v.b {
+			v.stepOne(b)
+		}
 	}
 	v.actions = nil
+	for b, s := range v.scalars {
+		v.out.Rewards[b], v.out.Terminated[b], v.out.Truncated[b] = s.reward, s.term, s.trunc
+	}
 	for b, err := range v.errs {
 		if err != nil {
 			clear(v.errs)
@@ -182,27 +211,40 @@ func (v *Vec) Step(actions []float64) (*VecStep, error) {
 	return &v.out, nil
 }
 
-func (v *Vec) stepRange(lo, hi int) {
+// stepOne steps env b, writing into row b of the batched buffers, and
+// resets it when its episode ended.
+func (v *Vec) stepOne(b int) {
 	D, A := v.d, v.a
-	for b := lo; b < hi; b++ {
+	obs := v.out.Obs[b*D : (b+1)*D : (b+1)*D]
+	act := v.actions[b*A : (b+1)*A : (b+1)*A]
+	var (
+		rew         float64
+		term, trunc bool
+		err         error
+	)
+	if v.mkts != nil {
+		m := v.mkts[b]
+		m.checkStep(act, obs, &v.out.Infos[b])
+		rew, term, trunc, err = m.step(obs, &v.out.Infos[b], act)
+	} else {
 		r := &v.res[b]
-		if err := v.envs[b].Step(r, v.actions[b*A:(b+1)*A:(b+1)*A]); err != nil {
-			v.errs[b] = err
-			continue
-		}
-		v.out.Rewards[b] = r.Reward
-		v.out.Terminated[b] = r.Terminated
-		v.out.Truncated[b] = r.Truncated
+		err = v.envs[b].Step(r, act)
+		rew, term, trunc = r.Reward, r.Terminated, r.Truncated
 		v.out.Infos[b] = r.Info
-		if r.Terminated || r.Truncated {
-			copy(v.out.FinalObs[b*D:(b+1)*D], r.Obs)
-			info, err := v.envs[b].Reset(r.Obs, v.rngs[b].Uint64())
-			if err != nil {
-				v.errs[b] = err
-				continue
-			}
-			copyInfo(&v.out.ResetInfos[b], &info)
+	}
+	if err != nil {
+		v.errs[b] = err
+		return
+	}
+	v.scalars[b] = envScalars{rew, term, trunc}
+	if term || trunc {
+		copy(v.out.FinalObs[b*D:(b+1)*D], obs)
+		info, err := v.envs[b].Reset(obs, v.rngs[b].Uint64())
+		if err != nil {
+			v.errs[b] = err
+			return
 		}
+		copyInfo(&v.out.ResetInfos[b], &info)
 	}
 }
 
@@ -233,137 +275,4 @@ func (v *Vec) Close() error {
 		}
 	}
 	return first
-}
-
-// pool runs a fixed function over fixed blocks of envs on worker goroutines
-// in fork-join steps. Waiting goroutines first spin (workerSpin or
-// callerSpin polls, some µs), which saves the scheduler's wake-up latency
-// when steps follow each other closely, then park on a channel, so that an
-// oversubscribed machine is not burnt by spinning. Spinning goroutines
-// yield (runtime.Gosched) every spinYield polls: the runtime queues a
-// goroutine woken by a channel send on the sender's P, and without yields
-// the waker's spin would keep it from running there, serialising the
-// step. Happens-before: the caller writes the step's inputs before bumping
-// epoch, workers write outputs before incrementing done, and the caller
-// reads them after seeing done complete.
-type pool struct {
-	epoch      atomic.Uint64 // incremented once per step
-	done       atomic.Int64  // workers finished with the current step
-	quit       atomic.Bool
-	callerWait atomic.Uint64 // epoch of the step the caller is parked on, 0 if none
-	finished   chan struct{} // buffered: a wake-up is never lost
-	workers    []*worker
-	fn         func(lo, hi int)
-}
-
-type worker struct {
-	wake   chan struct{} // buffered: a wake-up is never lost
-	parked atomic.Bool
-	lo, hi int
-}
-
-// Spin budgets in polls (a poll is an atomic load; a yield every spinYield
-// polls costs ~0.2 µs): a worker waits ~10 µs for the next step before
-// parking, the caller ~50 µs for the workers (their blocks take about as
-// long as its own).
-const (
-	workerSpin = 4000
-	callerSpin = 20000
-	spinYield  = 64
-)
-
-func newPool(blocks [][2]int, fn func(lo, hi int)) *pool {
-	p := &pool{fn: fn, finished: make(chan struct{}, 1)}
-	for _, b := range blocks {
-		p.workers = append(p.workers, &worker{wake: make(chan struct{}, 1), lo: b[0], hi: b[1]})
-	}
-	for _, w := range p.workers {
-		go p.loop(w)
-	}
-	return p
-}
-
-func (p *pool) loop(w *worker) {
-	var seen uint64
-	n := int64(len(p.workers))
-	for {
-		seen = p.await(w, seen)
-		if p.quit.Load() {
-			return
-		}
-		p.fn(w.lo, w.hi)
-		// The wake-up is tied to this step's epoch: a worker delayed between
-		// the increment and the compare-and-swap must not wake the caller
-		// parked on a later step.
-		if p.done.Add(1) == n && p.callerWait.CompareAndSwap(seen, 0) {
-			p.finished <- struct{}{}
-		}
-	}
-}
-
-// await returns the next epoch after seen, spinning, then parking. The
-// parked flag is set before the last check of epoch and cleared by whoever
-// wins the compare-and-swap, so a wake-up is sent exactly when needed.
-func (p *pool) await(w *worker, seen uint64) uint64 {
-	for i := 1; i <= workerSpin; i++ {
-		if e := p.epoch.Load(); e != seen {
-			return e
-		}
-		if i%spinYield == 0 {
-			runtime.Gosched()
-		}
-	}
-	for {
-		w.parked.Store(true)
-		if e := p.epoch.Load(); e != seen {
-			if !w.parked.CompareAndSwap(true, false) {
-				<-w.wake // run claimed the flag and sends a wake-up
-			}
-			return e
-		}
-		<-w.wake
-		if e := p.epoch.Load(); e != seen {
-			return e
-		}
-	}
-}
-
-// run starts a step on the workers, runs own on the caller's goroutine and
-// waits for the workers.
-func (p *pool) run(own func()) {
-	n := int64(len(p.workers))
-	p.done.Store(0)
-	e := p.epoch.Add(1)
-	p.wakeAll()
-	own()
-	for i := 1; i <= callerSpin; i++ {
-		if p.done.Load() == n {
-			return
-		}
-		if i%spinYield == 0 {
-			runtime.Gosched()
-		}
-	}
-	p.callerWait.Store(e)
-	if p.done.Load() == n {
-		if !p.callerWait.CompareAndSwap(e, 0) {
-			<-p.finished // the last worker claimed the flag and sends
-		}
-		return
-	}
-	<-p.finished
-}
-
-func (p *pool) wakeAll() {
-	for _, w := range p.workers {
-		if w.parked.CompareAndSwap(true, false) {
-			w.wake <- struct{}{}
-		}
-	}
-}
-
-func (p *pool) stop() {
-	p.quit.Store(true)
-	p.epoch.Add(1)
-	p.wakeAll()
 }

@@ -122,11 +122,18 @@ func TestVecMatchesSequential(t *testing.T) {
 }
 
 // TestVecWorkersBitIdentical: 2 and 3 workers (uneven blocks) give the same
-// bits as the sequential path.
+// bits as the sequential path, both on the direct path (every env a
+// *Market) and on the generic one (wrapped envs, stepped through Env).
 func TestVecWorkersBitIdentical(t *testing.T) {
 	const B, steps = 7, 120
-	run := func(workers int) [][]float64 {
-		v, err := env.NewVec(vecEnvs(t, B), workers)
+	run := func(workers int, wrapEnvs bool) [][]float64 {
+		envs := vecEnvs(t, B)
+		if wrapEnvs {
+			for i := range envs {
+				envs[i] = wrapped{envs[i]}
+			}
+		}
+		v, err := env.NewVec(envs, workers)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,21 +158,31 @@ func TestVecWorkersBitIdentical(t *testing.T) {
 		}
 		return rec
 	}
-	seq := run(1)
-	for _, w := range []int{2, 3} {
-		par := run(w)
-		for k := range seq {
-			if !sameBits(seq[k], par[k]) {
-				t.Fatalf("workers=%d step %d differs from the sequential path", w, k)
+	seq := run(1, false)
+	for _, w := range []int{1, 2, 3} {
+		for _, wrapEnvs := range []bool{false, true} {
+			par := run(w, wrapEnvs)
+			for k := range seq {
+				if !sameBits(seq[k], par[k]) {
+					t.Fatalf("workers=%d wrapped=%v step %d differs from the sequential path", w, wrapEnvs, k)
+				}
 			}
 		}
 	}
 }
 
-// TestVecZeroAllocs: Vec.Step, autoresets included, allocates nothing.
+// TestVecZeroAllocs: Vec.Step, autoresets included, allocates nothing, on
+// the direct and the generic path.
 func TestVecZeroAllocs(t *testing.T) {
-	for _, workers := range []int{1, 2} {
-		v, err := env.NewVec(vecEnvs(t, 8), workers)
+	for _, workers := range []int{1, 2, 4, -1, -2} {
+		envs := vecEnvs(t, 8)
+		if workers < 0 { // wrapped envs: the generic path
+			workers = -workers
+			for i := range envs {
+				envs[i] = wrapped{envs[i]}
+			}
+		}
+		v, err := env.NewVec(envs, workers)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -34,6 +34,13 @@
 //     GOMAXPROCS 1 like testing.AllocsPerRun; the best of three measurements
 //     counts, since the counters are process-wide).
 //   - close: Close twice returns nil both times.
+//   - state: for envs implementing encoding.BinaryMarshaler and
+//     BinaryUnmarshaler (unless Options.NoState), a state saved mid-episode
+//     after several autoresets, restored into a fresh env and into one with
+//     a history of its own, continues bit for bit under the same actions
+//     and reset seeds; a restored state re-encodes to the same bytes; and
+//     truncated, empty or mis-tagged data is refused without changing the
+//     env.
 //   - lookahead: for envs built from a panel (Options.Panel and FromPanel),
 //     a reference rollout is compared with rollouts on copies of the panel
 //     whose bars after a cut bar c are replaced by a different random path

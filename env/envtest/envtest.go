@@ -39,6 +39,10 @@ type Options struct {
 	// MaxAllocsPerStep is the allowed average number of allocations per
 	// Step (default 0).
 	MaxAllocsPerStep float64
+	// NoState skips the save/restore check, which otherwise runs for every
+	// env implementing encoding.BinaryMarshaler and BinaryUnmarshaler (set
+	// it for a wrapper over an env that cannot save its state).
+	NoState bool
 	// Panel and FromPanel enable the look-ahead probe: FromPanel(Panel) is
 	// the reference env and FromPanel(perturbed copies of Panel) the probes.
 	Panel     *market.Panel
@@ -56,6 +60,7 @@ const (
 	CheckObsAliasing     = "obs-aliasing"
 	CheckAllocs          = "allocs"
 	CheckClose           = "close"
+	CheckState           = "state"
 	CheckLookAhead       = "lookahead"
 )
 
@@ -89,6 +94,20 @@ func checks() []checkFn {
 		{CheckObsAliasing, (*checker).obsAliasing, nil},
 		{CheckAllocs, (*checker).allocs, nil},
 		{CheckClose, (*checker).close, nil},
+		{CheckState, (*checker).state, func(c *checker) string {
+			if c.opts.NoState {
+				return "Options.NoState is set"
+			}
+			e, _, err := c.build()
+			if err != nil {
+				return "" // the check reports the factory's error
+			}
+			defer e.Close()
+			if _, ok := e.(stateful); !ok {
+				return fmt.Sprintf("%T does not implement encoding.BinaryMarshaler and BinaryUnmarshaler", e)
+			}
+			return ""
+		}},
 		{CheckLookAhead, (*checker).lookAhead, func(c *checker) string {
 			if c.opts.Panel == nil || c.opts.FromPanel == nil {
 				return "no Options.Panel and FromPanel"

@@ -125,9 +125,19 @@
 // sends the inner env a buffer it owns; it does not retain the caller's
 // action. A Projector or Guard is used by one goroutine at a time.
 //
+// # Saved state
+//
+// Guard implements encoding.BinaryMarshaler and BinaryUnmarshaler: its
+// state (breaker, Totals, the vol cap's covariance recursion, the last
+// Report and projected allocation) followed by the inner env's, so a
+// restored stack continues bit for bit (see env's package doc, "Saved
+// state"). A state of another layer or of a guard with another Config or
+// asset count is refused with env.ErrState and nothing changes.
+//
 // # Imports
 //
-// guard imports the standard library, env and env/market only; it must not
+// guard imports the standard library, env, env/market and
+// env/internal/statebin (the state encoding) only; it must not
 // import agents, nets, eval, train, experiments or gorgonia.
 //
 // # Example

@@ -28,11 +28,22 @@
 //
 // # Stateful wrappers and checkpoints
 //
+// Every wrapper implements encoding.BinaryMarshaler and BinaryUnmarshaler
+// for checkpoints: a tagged, versioned little-endian encoding of its own
+// state (exact float64 bits) followed by its inner env's state, so that
+// MarshalBinary on the top of a stack saves the whole stack and a restored
+// stack continues bit for bit (see env's package doc, "Saved state"). A
+// state restored into another kind of wrapper, another limit or capacity,
+// another observation length or an inner env that rejects its part fails
+// with ErrState (= env.ErrState) and changes nothing. An inner env that
+// cannot save its state makes MarshalBinary fail rather than save part of
+// a stack.
+//
 // ObsNorm and RewardScale learn statistics across episodes. Each has a
-// freeze switch (SetFrozen) for evaluation and MarshalBinary/UnmarshalBinary
-// for checkpoints: a versioned little-endian encoding of the exact float64
-// bits, so a restored wrapper continues bit for bit. The freeze switch is a
-// mode chosen by the caller, not part of the state. While unfrozen their
+// freeze switch (SetFrozen) for evaluation; the freeze switch is a mode
+// chosen by the caller, not part of the state. To move statistics alone to
+// another env (from training to evaluation, or between panels), use
+// Stats and SetStats (or MeanVar's own MarshalBinary). While unfrozen their
 // output depends on all earlier episodes, so a reused env does not repeat
 // a trajectory (envtest's determinism check passes only when frozen).
 // The statistics of several envs can be combined with MeanVar.Merge.
@@ -45,7 +56,8 @@
 //
 // # Imports
 //
-// wrap imports the standard library and env only; it must not import
+// wrap imports the standard library, env and env/internal/statebin (the
+// state encoding) only; it must not import
 // agents, nets, eval, train, experiments or gorgonia.
 //
 // # Example

@@ -1,6 +1,8 @@
 package wrap
 
 import (
+	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -125,3 +127,42 @@ func (e *scriptEnv) Step(dst *env.StepResult, action []float64) error {
 }
 
 func (e *scriptEnv) Close() error { return nil }
+
+// MarshalBinary saves the script's episode state (its generator, step
+// count, flags, value and reset info), so that wrappers over it can be
+// checkpointed in tests.
+func (e *scriptEnv) MarshalBinary() ([]byte, error) {
+	pcg, err := e.pcg.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	b := append([]byte("SCRP"), pcg...)
+	b = binary.LittleEndian.AppendUint64(b, uint64(e.k))
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(e.value))
+	b = binary.LittleEndian.AppendUint64(b, uint64(e.resetInfo.Bar))
+	var flags byte
+	if e.started {
+		flags |= 1
+	}
+	if e.done {
+		flags |= 2
+	}
+	return append(b, flags), nil
+}
+
+// UnmarshalBinary restores a state written by MarshalBinary.
+func (e *scriptEnv) UnmarshalBinary(data []byte) error {
+	const n = 4 + 20 + 3*8 + 1
+	if len(data) != n || string(data[:4]) != "SCRP" {
+		return fmt.Errorf("%w: not a script env state", ErrState)
+	}
+	if err := e.pcg.UnmarshalBinary(data[4:24]); err != nil {
+		return err
+	}
+	e.k = int(binary.LittleEndian.Uint64(data[24:]))
+	e.value = math.Float64frombits(binary.LittleEndian.Uint64(data[32:]))
+	e.resetInfo.Bar = int(binary.LittleEndian.Uint64(data[40:]))
+	e.resetInfo.Time = time.Unix(int64(e.resetInfo.Bar)*86400, 0).UTC()
+	e.started, e.done = data[48]&1 != 0, data[48]&2 != 0
+	return nil
+}

@@ -54,11 +54,13 @@ func newStack(p *market.Panel) (*stack, error) {
 	return &stack{top: on, on: on, rs: rs, mon: mon}, nil
 }
 
-// warmState trains a stack on another panel and returns its normaliser
-// states, so that frozen stacks under test have realistic statistics that
-// do not depend on the panel under test (which would leak its future into
-// the look-ahead probe).
-func warmState(t *testing.T) (obs, rew []byte) {
+// warmState trains a stack on another panel and returns its normalisers'
+// statistics, so that frozen stacks under test have realistic statistics
+// that do not depend on the panel under test (which would leak its future
+// into the look-ahead probe). Statistics move between envs of different
+// panels with Stats and SetStats; MarshalBinary saves a whole stack, which
+// only restores into a stack over the same panel.
+func warmState(t *testing.T) (obs, rew *MeanVar) {
 	t.Helper()
 	s, err := newStack(envtest.RandomPanel(300, 3, 99))
 	if err != nil {
@@ -86,19 +88,17 @@ func warmState(t *testing.T) (obs, rew []byte) {
 			s.top.Reset(o, rng.Uint64())
 		}
 	}
-	obs, _ = s.on.MarshalBinary()
-	rew, _ = s.rs.MarshalBinary()
-	return obs, rew
+	return s.on.Stats().Clone(), s.rs.Stats().Clone()
 }
 
 func TestWrappersConformOverMarketEnv(t *testing.T) {
 	p := envtest.RandomPanel(300, 3, 7)
 	obsState, rewState := warmState(t)
 	frozen := func(s *stack) error {
-		if err := s.on.UnmarshalBinary(obsState); err != nil {
+		if err := s.on.SetStats(obsState); err != nil {
 			return err
 		}
-		if err := s.rs.UnmarshalBinary(rewState); err != nil {
+		if err := s.rs.SetStats(rewState); err != nil {
 			return err
 		}
 		s.on.SetFrozen(true)
@@ -129,7 +129,7 @@ func TestWrappersConformOverMarketEnv(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			if err := on.UnmarshalBinary(obsState); err != nil { // statistics of another panel
+			if err := on.SetStats(obsState); err != nil { // statistics of another panel
 				return nil, err
 			}
 			on.SetFrozen(true)
@@ -144,7 +144,7 @@ func TestWrappersConformOverMarketEnv(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			if err := rs.UnmarshalBinary(rewState); err != nil {
+			if err := rs.SetStats(rewState); err != nil {
 				return nil, err
 			}
 			rs.SetFrozen(true)

@@ -2,9 +2,11 @@ package wrap
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
+
+	"github.com/folio-rl/folio/env"
+	"github.com/folio-rl/folio/env/internal/statebin"
 )
 
 // MeanVar keeps a running per-element mean and population variance of
@@ -122,13 +124,14 @@ func (s *MeanVar) Clone() *MeanVar {
 // dim M2 values; numbers are little-endian, floats as IEEE-754 bits, so a
 // round trip is exact.
 const (
-	meanVarMagic   = "FOMV"
+	meanVarMagic   = statebin.MagicMeanVar
 	meanVarVersion = 1
 )
 
-// ErrState is returned when checkpointed state cannot be decoded or does not
-// fit the wrapper (wrong magic, version or dimension, truncated data).
-var ErrState = errors.New("wrap: bad checkpoint state")
+// ErrState is wrapped by errors about saved state that cannot be decoded or
+// does not fit the wrapper (wrong magic, version or dimension, truncated
+// data). It is env.ErrState, shared by every layer of an env stack.
+var ErrState = env.ErrState
 
 // MarshalBinary encodes the statistics exactly (see meanVarMagic).
 func (s *MeanVar) MarshalBinary() ([]byte, error) {

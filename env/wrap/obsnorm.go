@@ -1,7 +1,6 @@
 package wrap
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -182,37 +181,14 @@ func (o *ObsNorm) Stats() *MeanVar { return o.stats }
 // Unwrap returns the inner env.
 func (o *ObsNorm) Unwrap() env.Env { return o.Env }
 
-// Checkpoint header of ObsNorm: magic, format version (uint16), then the
-// MeanVar encoding.
-const (
-	obsNormMagic   = "FOON"
-	obsNormVersion = 1
-)
-
-// MarshalBinary encodes the running statistics exactly.
-func (o *ObsNorm) MarshalBinary() ([]byte, error) {
-	b := append([]byte(obsNormMagic), 0, 0)
-	binary.LittleEndian.PutUint16(b[4:], obsNormVersion)
-	return o.stats.appendBinary(b), nil
-}
-
-// UnmarshalBinary restores statistics written by MarshalBinary. It fails
-// with ErrState, leaving the statistics unchanged, on a wrong magic or
-// version or an observation length other than the wrapper's.
-func (o *ObsNorm) UnmarshalBinary(data []byte) error {
-	if len(data) < 6 || string(data[:4]) != obsNormMagic {
-		return fmt.Errorf("%w: not ObsNorm state", ErrState)
-	}
-	if v := binary.LittleEndian.Uint16(data[4:]); v != obsNormVersion {
-		return fmt.Errorf("%w: ObsNorm format version %d, want %d", ErrState, v, obsNormVersion)
-	}
-	var s MeanVar
-	if err := s.UnmarshalBinary(data[6:]); err != nil {
-		return err
-	}
+// SetStats replaces the wrapper's statistics by a copy of s, e.g. to
+// normalise an evaluation env with the statistics learnt in training
+// (SetStats(trainNorm.Stats()), then SetFrozen(true)). It fails if s is
+// of another observation length.
+func (o *ObsNorm) SetStats(s *MeanVar) error {
 	if s.Dim() != o.stats.Dim() {
-		return fmt.Errorf("%w: ObsNorm state for observations of %d, wrapper has %d", ErrState, s.Dim(), o.stats.Dim())
+		return fmt.Errorf("%w: ObsNorm statistics of observations of %d values, the wrapper has %d", ErrState, s.Dim(), o.stats.Dim())
 	}
-	*o.stats = s
+	*o.stats = *s.Clone()
 	return nil
 }

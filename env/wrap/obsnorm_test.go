@@ -121,6 +121,15 @@ func TestObsNormFrozen(t *testing.T) {
 func TestObsNormCheckpoint(t *testing.T) {
 	a, _ := NewObsNorm(newScriptEnv(6), ObsNormDefaults())
 	runEpisodes(t, a, 3)
+	// Stop mid-episode: the inner env's state is part of the wrapper's.
+	spec := a.Spec()
+	obs := make([]float64, spec.Observation.Len())
+	res := env.NewStepResult(spec)
+	act := []float64{0.2, 0.3, 0.5}
+	a.Reset(obs, 9)
+	for range 2 {
+		a.Step(res, act)
+	}
 	data, err := a.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +141,24 @@ func TestObsNormCheckpoint(t *testing.T) {
 	if again, _ := b.MarshalBinary(); !bytes.Equal(again, data) {
 		t.Fatal("restored state encodes differently")
 	}
-	// Continuing unfrozen from the same state on the same data is bitwise equal.
+	// Continuing unfrozen from the same state is bitwise equal: first the
+	// rest of the open episode, then new ones.
+	resB := env.NewStepResult(spec)
+	for k := 0; ; k++ {
+		a.Step(res, act)
+		b.Step(resB, act)
+		for i := range res.Obs {
+			if res.Obs[i] != resB.Obs[i] {
+				t.Fatalf("step %d after restore, element %d: %v vs %v", k, i, res.Obs[i], resB.Obs[i])
+			}
+		}
+		if res.Truncated != resB.Truncated || res.Reward != resB.Reward {
+			t.Fatalf("step %d after restore: flags or rewards differ", k)
+		}
+		if res.Truncated {
+			break
+		}
+	}
 	ga, gb := runEpisodes(t, a, 2), runEpisodes(t, b, 2)
 	for j := range ga {
 		for k := range ga[j] {
@@ -141,24 +167,51 @@ func TestObsNormCheckpoint(t *testing.T) {
 			}
 		}
 	}
-	// Bad states are rejected and leave the statistics alone.
-	c, _ := NewObsNorm(newScriptEnv(6), ObsNormDefaults())
-	other := NewMeanVar(3)
-	wrongDim, _ := (&ObsNorm{stats: other}).MarshalBinary()
+	// Bad states are rejected and leave the statistics and the inner env alone.
+	wide := newScriptEnv(6)
+	wide.window = 4
+	w, _ := NewObsNorm(wide, ObsNormDefaults())
+	wrongDim, _ := w.MarshalBinary()
+	badInner := append([]byte(nil), data...)
+	copy(badInner[len(badInner)-49:], "XXXX") // the script env's magic, at the end
 	for name, d := range map[string][]byte{
-		"magic":   append([]byte("FORS"), data[4:]...),
-		"version": append(append([]byte("FOON"), 2, 0), data[6:]...),
-		"dim":     wrongDim,
-		"short":   data[:10],
+		"magic":     append([]byte("FORS"), data[4:]...),
+		"version 1": append(append([]byte("FOON"), 1, 0), data[6:]...),
+		"dim":       wrongDim,
+		"short":     data[:10],
+		"truncated": data[:len(data)-1],
+		"trailing":  append(append([]byte(nil), data...), 0),
+		"inner":     badInner,
 	} {
+		c, _ := NewObsNorm(newScriptEnv(6), ObsNormDefaults())
 		if err := c.UnmarshalBinary(d); !errors.Is(err, ErrState) {
 			t.Errorf("%s: err %v, want ErrState", name, err)
 		}
-		if c.Stats().Count() != 0 {
+		if c.Stats().Count() != 0 || c.Env.(*scriptEnv).started {
 			t.Errorf("%s: state changed on error", name)
 		}
 	}
+	// An inner env that cannot save its state is an error, not a silently
+	// partial checkpoint.
+	o, _ := NewObsNorm(stateless{newScriptEnv(3)}, ObsNormDefaults())
+	if _, err := o.MarshalBinary(); err == nil {
+		t.Error("MarshalBinary over an env without state encoding succeeded")
+	}
+	if err := o.UnmarshalBinary(data); err == nil {
+		t.Error("UnmarshalBinary over an env without state encoding succeeded")
+	}
+	// SetStats moves statistics alone, checking the dimension.
+	c, _ := NewObsNorm(newScriptEnv(6), ObsNormDefaults())
+	if err := c.SetStats(a.Stats()); err != nil || c.Stats().Count() != a.Stats().Count() || c.Stats() == a.Stats() {
+		t.Errorf("SetStats: %v (count %v, want %v, a copy)", err, c.Stats().Count(), a.Stats().Count())
+	}
+	if err := c.SetStats(NewMeanVar(3)); !errors.Is(err, ErrState) {
+		t.Errorf("SetStats of another dimension: %v", err)
+	}
 }
+
+// stateless hides the state encoding of the env it holds.
+type stateless struct{ env.Env }
 
 func TestObsNormSpec(t *testing.T) {
 	in := newScriptEnv(5)

@@ -1,7 +1,6 @@
 package wrap
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -130,39 +129,13 @@ func (r *RewardScale) Stats() *MeanVar { return r.stats }
 // Unwrap returns the inner env.
 func (r *RewardScale) Unwrap() env.Env { return r.Env }
 
-// Checkpoint layout of RewardScale: magic, format version (uint16), the
-// running return R (float64 bits), then the MeanVar encoding.
-const (
-	rewardScaleMagic   = "FORS"
-	rewardScaleVersion = 1
-)
-
-// MarshalBinary encodes the running return and statistics exactly.
-func (r *RewardScale) MarshalBinary() ([]byte, error) {
-	b := append([]byte(rewardScaleMagic), 0, 0)
-	binary.LittleEndian.PutUint16(b[4:], rewardScaleVersion)
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.ret))
-	return r.stats.appendBinary(b), nil
-}
-
-// UnmarshalBinary restores state written by MarshalBinary; on error (ErrState)
-// the wrapper is unchanged.
-func (r *RewardScale) UnmarshalBinary(data []byte) error {
-	if len(data) < 14 || string(data[:4]) != rewardScaleMagic {
-		return fmt.Errorf("%w: not RewardScale state", ErrState)
+// SetStats replaces the statistics of the discounted return by a copy of s
+// (dimension 1), e.g. to scale evaluation rewards as in training. The
+// running return is not changed.
+func (r *RewardScale) SetStats(s *MeanVar) error {
+	if s.Dim() != 1 {
+		return fmt.Errorf("%w: RewardScale statistics have dimension %d, want 1", ErrState, s.Dim())
 	}
-	if v := binary.LittleEndian.Uint16(data[4:]); v != rewardScaleVersion {
-		return fmt.Errorf("%w: RewardScale format version %d, want %d", ErrState, v, rewardScaleVersion)
-	}
-	ret := math.Float64frombits(binary.LittleEndian.Uint64(data[6:]))
-	var s MeanVar
-	if err := s.UnmarshalBinary(data[14:]); err != nil {
-		return err
-	}
-	if s.Dim() != 1 || math.IsNaN(ret) || math.IsInf(ret, 0) {
-		return fmt.Errorf("%w: RewardScale state has dimension %d, return %v", ErrState, s.Dim(), ret)
-	}
-	r.ret = ret
-	*r.stats = s
+	*r.stats = *s.Clone()
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/folio-rl/folio/env"
+	"github.com/folio-rl/folio/env/internal/statebin"
 )
 
 // priorVar is the variance of SB3's prior (pseudo-count a = 1e-4, mean 0,
@@ -96,30 +97,32 @@ func TestRewardScaleFrozenAndCheckpoint(t *testing.T) {
 	for range 3 { // stop mid-episode: the running return is part of the state
 		a.Step(res, act)
 	}
-	data, _ := a.MarshalBinary()
-
-	// Restore into a wrapper whose inner env is at the same point.
-	inB := newScriptEnv(8)
-	b, _ := NewRewardScale(inB, RewardScaleDefaults())
-	inB.Reset(obs, 2)
-	resB := env.NewStepResult(b.Spec())
-	for range 3 {
-		inB.Step(resB, act)
+	data, err := a.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
 	}
+
+	// Restore into a fresh wrapper: the inner env comes back with it.
+	b, _ := NewRewardScale(newScriptEnv(8), RewardScaleDefaults())
+	resB := env.NewStepResult(b.Spec())
 	if err := b.UnmarshalBinary(data); err != nil {
 		t.Fatal(err)
+	}
+	if b.Raw() != a.Raw() {
+		t.Fatalf("raw reward %v, want %v", b.Raw(), a.Raw())
 	}
 	for k := range 5 {
 		a.Step(res, act)
 		b.Step(resB, act)
-		if res.Reward != resB.Reward {
+		if res.Reward != resB.Reward || res.Truncated != resB.Truncated {
 			t.Fatalf("step %d after restore: %v vs %v", k, res.Reward, resB.Reward)
 		}
 	}
 
 	// Frozen: neither the statistics nor R change; rewards are r/Scale().
 	b.SetFrozen(true)
-	frozen, _ := b.MarshalBinary()
+	frozen, _ := b.Stats().MarshalBinary()
+	frozenR := b.ret
 	b.Reset(obs, 3)
 	for range 8 {
 		scale := b.Scale()
@@ -128,25 +131,50 @@ func TestRewardScaleFrozenAndCheckpoint(t *testing.T) {
 			t.Fatalf("frozen reward %v, raw %v / %v", resB.Reward, b.Raw(), scale)
 		}
 	}
-	if now, _ := b.MarshalBinary(); !bytes.Equal(now[14:], frozen[14:]) || !b.Frozen() {
+	if now, _ := b.Stats().MarshalBinary(); !bytes.Equal(now, frozen) || b.ret != frozenR || !b.Frozen() {
 		t.Fatal("frozen statistics changed")
 	}
 
 	for name, d := range map[string][]byte{
-		"magic":   append([]byte("FOON"), data[4:]...),
-		"version": append(append([]byte("FORS"), 3, 0), data[6:]...),
-		"short":   data[:12],
-		"dim":     append(append([]byte(nil), data[:14]...), mustMarshal(NewMeanVar(2))...),
+		"magic":     append([]byte("FOON"), data[4:]...),
+		"version 1": append(append([]byte("FORS"), 1, 0), data[6:]...),
+		"short":     data[:12],
+		"truncated": data[:len(data)-3],
+		"dim":       rewardState(t, NewMeanVar(2), data),
 	} {
-		if err := b.UnmarshalBinary(d); !errors.Is(err, ErrState) {
+		c, _ := NewRewardScale(newScriptEnv(8), RewardScaleDefaults())
+		if err := c.UnmarshalBinary(d); !errors.Is(err, ErrState) {
 			t.Errorf("%s: err %v, want ErrState", name, err)
 		}
+		if c.Stats().Count() != rewardPrior || c.Env.(*scriptEnv).started {
+			t.Errorf("%s: state changed on error", name)
+		}
+	}
+	if err := b.SetStats(NewMeanVar(2)); !errors.Is(err, ErrState) {
+		t.Errorf("SetStats of dimension 2: %v", err)
 	}
 	for _, bad := range []RewardScaleConfig{{Gamma: 1.5, Clip: 1, Epsilon: 1}, {Gamma: 0.9, Clip: -1, Epsilon: 1}, {Gamma: 0.9, Clip: 1}} {
 		if _, err := NewRewardScale(newScriptEnv(3), bad); err == nil {
 			t.Errorf("config %+v accepted", bad)
 		}
 	}
+}
+
+// rewardState returns the RewardScale state data with its statistics
+// replaced by s (to build states that decode but do not fit).
+func rewardState(t *testing.T, s *MeanVar, data []byte) []byte {
+	t.Helper()
+	d := statebin.NewDecoder(data, statebin.MagicRewardScale, rewardScaleStateVersion, "test")
+	e := statebin.NewEncoder(statebin.MagicRewardScale, rewardScaleStateVersion)
+	e.Float64(d.Float64())
+	e.Float64(d.Float64())
+	d.Bytes()
+	e.Bytes(mustMarshal(s))
+	e.Bytes(d.Bytes())
+	if err := d.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	return e.Data()
 }
 
 func mustMarshal(s *MeanVar) []byte {
