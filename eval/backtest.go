@@ -19,7 +19,9 @@ import (
 // and realised at the close of bar Bar[k] = Decision[k]+1: the policy asked
 // for Target[k], the market executed Executed[k] (after the guard, costs and
 // liquidity), and the portfolio's value moved to Value[k] — a simple return
-// Return[k] after every cost. Weights are cash first (N+1 per row).
+// Return[k] after every cost. Weights are cash first (N+1 per row). The
+// walk-forward runner chains test windows (each starts from the previous
+// window's final holdings and value), so Value is continuous across folds.
 type Path struct {
 	Strategy     string          `json:"strategy"`
 	Assets       []string        `json:"assets"`
@@ -39,6 +41,10 @@ type Path struct {
 	Regime       []market.Regime `json:"regime"` // regime label of the decision bar
 	ForecastVol  []float64       `json:"forecast_vol"`
 	Fold         []int           `json:"fold"`
+	// FinalWeights are the drifted weights after the last step: what the
+	// portfolio holds when the path ends (a following test window can
+	// start from them).
+	FinalWeights []float64 `json:"final_weights,omitempty"`
 }
 
 // Len returns the number of steps.
@@ -117,6 +123,7 @@ func (p *Path) Append(q *Path) error {
 	p.Regime = append(p.Regime, q.Regime...)
 	p.ForecastVol = append(p.ForecastVol, q.ForecastVol...)
 	p.Fold = append(p.Fold, q.Fold...)
+	p.FinalWeights = q.FinalWeights
 	return nil
 }
 
@@ -217,6 +224,7 @@ func Backtest(ctx context.Context, e env.Env, p agents.Policy, opt BacktestOptio
 		path.Fold = append(path.Fold, opt.Fold)
 		info.Regime = in.Regime
 		copy(obs, res.Obs)
+		path.FinalWeights = append(path.FinalWeights[:0], in.Weights...)
 		if res.Terminated || res.Truncated {
 			break
 		}

@@ -131,6 +131,10 @@ type CostRun struct {
 	FeeBps   float64   `json:"fee_bps"`
 	Returns  []float64 `json:"returns"`
 	Turnover float64   `json:"turnover"` // mean per step
+	// FinalWeights and FinalValue are the holdings at the end (a following
+	// test window at the same fee level starts from them).
+	FinalWeights []float64 `json:"final_weights,omitempty"`
+	FinalValue   float64   `json:"final_value,omitempty"`
 }
 
 // ReportSettings configures the report's statistics.

@@ -66,7 +66,7 @@ func (r *seedRunner) runCPCV(ctx context.Context, start int, strategies []strate
 				for gi, g := range sp.TestGroups {
 					tr := shift(sp.Test[gi])
 					fold := eval.Fold{Index: sp.Index, Test: eval.Range{Start: max(tr.Start, start+1), End: tr.End}}
-					path, _, err := r.backtest(ctx, sp.Index, fold, pol, -1)
+					path, _, err := r.backtest(ctx, sp.Index, fold, pol, -1, nil)
 					if err != nil {
 						return nil, fmt.Errorf("CPCV split %d group %d %s: %w", sp.Index, g, s.name, err)
 					}
@@ -121,7 +121,7 @@ func (r *seedRunner) trainBlocks(ctx context.Context, split int, blocks []eval.R
 	envs := make([]env.Env, a.numEnvs())
 	for b := range envs {
 		blk := usable[b%len(usable)]
-		e, _, err := r.segmentEnv(blk.Start, blk.End-1, false, -1)
+		e, _, err := r.segmentEnv(blk.Start, blk.End-1, false, -1, nil)
 		if err != nil {
 			return nil, fmt.Errorf("training env on bars [%d, %d): %w", blk.Start, blk.End, err)
 		}

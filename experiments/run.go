@@ -356,6 +356,13 @@ type seedRunner struct {
 	progress io.Writer
 }
 
+// carry holds a strategy's portfolio between test windows: at the
+// configured fees (main) and at each cost-sensitivity fee level.
+type carry struct {
+	main  *holding
+	costs map[float64]*holding
+}
+
 // foldResult is what one fold produced for one strategy; saved so that a
 // resumed run skips finished work.
 type foldResult struct {
@@ -381,6 +388,12 @@ func (r *seedRunner) run(ctx context.Context) (*eval.SeedResult, error) {
 			Path: &eval.Path{}, GuardCounts: map[string]int{}, Fallbacks: map[string]int{}}
 	}
 	costs := map[string]map[float64]*eval.CostRun{}
+	// Each strategy's test windows chain: a window starts from the holdings
+	// the previous one ended with, at every fee level separately.
+	carries := make([]carry, len(strats))
+	for i := range carries {
+		carries[i].costs = map[float64]*holding{}
+	}
 	for fi, fold := range r.folds {
 		for i, s := range strats {
 			file := filepath.Join(r.dir, fmt.Sprintf("fold-%d", fi), slugName(s.name)+".json")
@@ -391,9 +404,9 @@ func (r *seedRunner) run(ctx context.Context) (*eval.SeedResult, error) {
 			}
 			if !ok {
 				if s.agent != nil {
-					fr, err = r.agentFold(ctx, fi, fold, s.agent)
+					fr, err = r.agentFold(ctx, fi, fold, s.agent, carries[i])
 				} else {
-					fr, err = r.baselineFold(ctx, fi, fold, s.method)
+					fr, err = r.baselineFold(ctx, fi, fold, s.method, carries[i])
 				}
 				if err != nil {
 					return nil, fmt.Errorf("seed %d fold %d %s: %w", r.index, fi, s.name, err)
@@ -407,6 +420,10 @@ func (r *seedRunner) run(ctx context.Context) (*eval.SeedResult, error) {
 			}
 			if err := runs[i].Path.Append(fr.Path); err != nil {
 				return nil, err
+			}
+			carries[i].main = &holding{Weights: fr.Path.FinalWeights, Value: fr.Path.Value[fr.Path.Len()-1]}
+			for _, cr := range fr.Costs {
+				carries[i].costs[cr.FeeBps] = &holding{Weights: cr.FinalWeights, Value: cr.FinalValue}
 			}
 			addCounts(runs[i].GuardCounts, fr.Guard)
 			addCounts(runs[i].Fallbacks, fr.Fallback)
@@ -482,8 +499,12 @@ func slugName(s string) string {
 // decisions at bars [first, last) — the last step earns the move to the
 // close of bar last. backtest selects a deterministic episode over the
 // whole segment; otherwise episodes start at random (training).
-func (r *seedRunner) segmentEnv(first, last int, backtest bool, feeBps float64) (env.Env, *guard.Guard, error) {
+func (r *seedRunner) segmentEnv(first, last int, backtest bool, feeBps float64, start *holding) (env.Env, *guard.Guard, error) {
 	ec := r.cfg.envConfig()
+	if start != nil {
+		ec.InitialWeights = start.Weights
+		ec.InitialCapital = start.Value
+	}
 	ec.SegmentStart = r.ds.panel.Time(first)
 	ec.SegmentEnd = r.ds.panel.Time(last)
 	if backtest {
@@ -507,10 +528,17 @@ func (r *seedRunner) segmentEnv(first, last int, backtest bool, feeBps float64) 
 	return g, g, nil
 }
 
+// holding is a portfolio carried from one test window into the next.
+type holding struct {
+	Weights []float64
+	Value   float64
+}
+
 // backtest runs p over the test window of a fold at the configured fees
-// (feeBps < 0) or at feeBps.
-func (r *seedRunner) backtest(ctx context.Context, fi int, fold eval.Fold, p agents.Policy, feeBps float64) (*eval.Path, *guard.Guard, error) {
-	e, g, err := r.segmentEnv(fold.Test.Start-1, fold.Test.End-1, true, feeBps)
+// (feeBps < 0) or at feeBps, starting from start (nil: all cash at the
+// initial capital).
+func (r *seedRunner) backtest(ctx context.Context, fi int, fold eval.Fold, p agents.Policy, feeBps float64, start *holding) (*eval.Path, *guard.Guard, error) {
+	e, g, err := r.segmentEnv(fold.Test.Start-1, fold.Test.End-1, true, feeBps, start)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -548,11 +576,13 @@ func (r *seedRunner) forecastVol() func(int) float64 {
 	return nil
 }
 
-// costRuns re-runs p at every report fee level.
-func (r *seedRunner) costRuns(ctx context.Context, fi int, fold eval.Fold, p agents.Policy) ([]eval.CostRun, error) {
+// costRuns re-runs p at every report fee level, each level continuing
+// from its own holdings of the previous window (starts; nil entries start
+// from cash).
+func (r *seedRunner) costRuns(ctx context.Context, fi int, fold eval.Fold, p agents.Policy, starts map[float64]*holding) ([]eval.CostRun, error) {
 	var out []eval.CostRun
 	for _, b := range r.cfg.Report.CostBps {
-		path, _, err := r.backtest(ctx, fi, fold, p, b)
+		path, _, err := r.backtest(ctx, fi, fold, p, b, starts[b])
 		if err != nil {
 			return nil, fmt.Errorf("cost run at %v bps: %w", b, err)
 		}
@@ -560,7 +590,8 @@ func (r *seedRunner) costRuns(ctx context.Context, fi int, fold eval.Fold, p age
 		for _, x := range path.Turnover {
 			to += x
 		}
-		out = append(out, eval.CostRun{Strategy: p.Name(), FeeBps: b, Returns: path.Return, Turnover: to / float64(max(1, path.Len()))})
+		out = append(out, eval.CostRun{Strategy: p.Name(), FeeBps: b, Returns: path.Return, Turnover: to / float64(max(1, path.Len())),
+			FinalWeights: path.FinalWeights, FinalValue: path.Value[path.Len()-1]})
 	}
 	return out, nil
 }
@@ -576,7 +607,7 @@ func guardCounts(g *guard.Guard) map[string]int {
 	return out
 }
 
-func (r *seedRunner) baselineFold(ctx context.Context, fi int, fold eval.Fold, method string) (foldResult, error) {
+func (r *seedRunner) baselineFold(ctx context.Context, fi int, fold eval.Fold, method string, start carry) (foldResult, error) {
 	p, err := r.cfg.newBaseline(method)
 	if err != nil {
 		return foldResult{}, err
@@ -590,7 +621,7 @@ func (r *seedRunner) baselineFold(ctx context.Context, fi int, fold eval.Fold, m
 			return foldResult{}, err
 		}
 	}
-	path, g, err := r.backtest(ctx, fi, fold, p, -1)
+	path, g, err := r.backtest(ctx, fi, fold, p, -1, start.main)
 	if err != nil {
 		return foldResult{}, err
 	}
@@ -599,7 +630,7 @@ func (r *seedRunner) baselineFold(ctx context.Context, fi int, fold eval.Fold, m
 		fr.Fallback = d.Fallbacks()
 	}
 	path.Strategy = method
-	if fr.Costs, err = r.costRuns(ctx, fi, fold, p); err != nil {
+	if fr.Costs, err = r.costRuns(ctx, fi, fold, p, start.costs); err != nil {
 		return foldResult{}, err
 	}
 	for i := range fr.Costs {
@@ -627,12 +658,12 @@ func (a *Agent) numEnvs() int {
 	return a.PPO.NumEnvs
 }
 
-func (r *seedRunner) agentFold(ctx context.Context, fi int, fold eval.Fold, a *Agent) (foldResult, error) {
+func (r *seedRunner) agentFold(ctx context.Context, fi int, fold eval.Fold, a *Agent, start carry) (foldResult, error) {
 	l, tr, err := r.trainAgent(ctx, fi, fold, a)
 	if err != nil {
 		return foldResult{}, err
 	}
-	fr, err := r.evalPolicy(ctx, fi, fold, l.Policy(), a.Name)
+	fr, err := r.evalPolicy(ctx, fi, fold, l.Policy(), a.Name, start)
 	if err != nil {
 		return foldResult{}, err
 	}
@@ -643,14 +674,14 @@ func (r *seedRunner) agentFold(ctx context.Context, fi int, fold eval.Fold, a *A
 
 // evalPolicy backtests a trained policy on the fold's test window and at
 // every report fee level.
-func (r *seedRunner) evalPolicy(ctx context.Context, fi int, fold eval.Fold, pol agents.Policy, name string) (foldResult, error) {
-	path, g, err := r.backtest(ctx, fi, fold, pol, -1)
+func (r *seedRunner) evalPolicy(ctx context.Context, fi int, fold eval.Fold, pol agents.Policy, name string, start carry) (foldResult, error) {
+	path, g, err := r.backtest(ctx, fi, fold, pol, -1, start.main)
 	if err != nil {
 		return foldResult{}, err
 	}
 	path.Strategy = name
 	fr := foldResult{Path: path, Guard: guardCounts(g)}
-	if fr.Costs, err = r.costRuns(ctx, fi, fold, pol); err != nil {
+	if fr.Costs, err = r.costRuns(ctx, fi, fold, pol, start.costs); err != nil {
 		return foldResult{}, err
 	}
 	for i := range fr.Costs {
@@ -669,7 +700,7 @@ func (r *seedRunner) trainAgent(ctx context.Context, fi int, fold eval.Fold, a *
 	root := seed.Sub(r.seed, seed.Fold, uint64(fi)<<16|uint64(agentIndex(r.cfg, a)))
 	envs := make([]env.Env, a.numEnvs())
 	for b := range envs {
-		e, _, err := r.segmentEnv(fold.Train.Start, trainLast, false, -1)
+		e, _, err := r.segmentEnv(fold.Train.Start, trainLast, false, -1, nil)
 		if err != nil {
 			return nil, nil, fmt.Errorf("training env: %w", err)
 		}
@@ -695,7 +726,7 @@ func (r *seedRunner) trainAgent(ctx context.Context, fi int, fold eval.Fold, a *
 	if wf.Validation > 0 {
 		vFold := eval.Fold{Index: fi, Test: eval.Range{Start: trainLast + 1, End: fold.Train.End}}
 		validate = func(ctx context.Context, p agents.Policy) (float64, error) {
-			path, _, err := r.backtest(ctx, fi, vFold, p, -1)
+			path, _, err := r.backtest(ctx, fi, vFold, p, -1, nil)
 			if err != nil {
 				return 0, err
 			}

@@ -184,14 +184,14 @@ func Eval(ctx context.Context, dir string, o EvalOptions) (*RunResult, error) {
 		if err := loadModel(l, filepath.Join(dir, "models", slugName(a.Name)+".model")); err != nil {
 			return nil, fmt.Errorf("experiments: model of %s: %w", a.Name, err)
 		}
-		fr, err := r.evalPolicy(ctx, 0, fold, l.Policy(), a.Name)
+		fr, err := r.evalPolicy(ctx, 0, fold, l.Policy(), a.Name, carry{})
 		if err != nil {
 			return nil, err
 		}
 		add(a.Name, "agent", a.describe(), true, fr)
 	}
 	for _, m := range c.Baselines.Methods {
-		fr, err := r.baselineFold(ctx, 0, fold, m)
+		fr, err := r.baselineFold(ctx, 0, fold, m, carry{})
 		if err != nil {
 			return nil, err
 		}
@@ -217,7 +217,7 @@ func Eval(ctx context.Context, dir string, o EvalOptions) (*RunResult, error) {
 // spec returns the env spec of the fold's training segment (the shapes a
 // learner needs).
 func (r *seedRunner) spec(fold eval.Fold) (env.Spec, error) {
-	e, _, err := r.segmentEnv(fold.Test.Start-1, fold.Test.End-1, true, -1)
+	e, _, err := r.segmentEnv(fold.Test.Start-1, fold.Test.End-1, true, -1, nil)
 	if err != nil {
 		return env.Spec{}, err
 	}
