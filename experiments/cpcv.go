@@ -57,7 +57,9 @@ func (r *seedRunner) runCPCV(ctx context.Context, start int, strategies []strate
 					if err != nil {
 						return nil, fmt.Errorf("CPCV split %d %s: %w", sp.Index, s.name, err)
 					}
-					pol = l.Policy()
+					if pol, err = l.(*trained).policy(); err != nil {
+						return nil, err
+					}
 				} else {
 					if pol, err = r.cfg.newBaseline(s.method); err != nil {
 						return nil, err
@@ -125,7 +127,9 @@ func (r *seedRunner) trainBlocks(ctx context.Context, split int, blocks []eval.R
 		if err != nil {
 			return nil, fmt.Errorf("training env on bars [%d, %d): %w", blk.Start, blk.End, err)
 		}
-		envs[b] = e
+		if envs[b], err = normalizer(e, a); err != nil {
+			return nil, err
+		}
 	}
 	vec, err := env.NewVec(envs, a.Train.Workers)
 	if err != nil {
@@ -148,5 +152,5 @@ func (r *seedRunner) trainBlocks(ctx context.Context, split int, blocks []eval.R
 		Metrics: train.NewJSONLines(mf, true), Progress: r.progress, Label: fmt.Sprintf("cpcv %d %s", split, a.Name)}); err != nil {
 		return nil, err
 	}
-	return l, nil
+	return &trained{Learner: l, stats: mergedStats(vec)}, nil
 }

@@ -543,6 +543,9 @@ func (r *seedRunner) backtest(ctx context.Context, fi int, fold eval.Fold, p age
 		return nil, nil, err
 	}
 	defer e.Close()
+	if e, err = withFrozenNorm(e, p); err != nil {
+		return nil, nil, err
+	}
 	path, err := eval.Backtest(ctx, e, p, eval.BacktestOptions{
 		Seed: seed.Sub(r.seed, seed.Eval, uint64(fi)), Features: r.ds.features, ForecastVol: r.forecastVol(), Fold: fold.Index,
 		RNG: seed.New(r.seed, seed.Baseline, uint64(fi)),
@@ -663,7 +666,11 @@ func (r *seedRunner) agentFold(ctx context.Context, fi int, fold eval.Fold, a *A
 	if err != nil {
 		return foldResult{}, err
 	}
-	fr, err := r.evalPolicy(ctx, fi, fold, l.Policy(), a.Name, start)
+	pol, err := l.(*trained).policy()
+	if err != nil {
+		return foldResult{}, err
+	}
+	fr, err := r.evalPolicy(ctx, fi, fold, pol, a.Name, start)
 	if err != nil {
 		return foldResult{}, err
 	}
@@ -704,7 +711,9 @@ func (r *seedRunner) trainAgent(ctx context.Context, fi int, fold eval.Fold, a *
 		if err != nil {
 			return nil, nil, fmt.Errorf("training env: %w", err)
 		}
-		envs[b] = e
+		if envs[b], err = normalizer(e, a); err != nil {
+			return nil, nil, err
+		}
 	}
 	vec, err := env.NewVec(envs, a.Train.Workers)
 	if err != nil {
@@ -726,6 +735,10 @@ func (r *seedRunner) trainAgent(ctx context.Context, fi int, fold eval.Fold, a *
 	if wf.Validation > 0 {
 		vFold := eval.Fold{Index: fi, Test: eval.Range{Start: trainLast + 1, End: fold.Train.End}}
 		validate = func(ctx context.Context, p agents.Policy) (float64, error) {
+			p, err := normalized(p, mergedStats(vec))
+			if err != nil {
+				return 0, err
+			}
 			path, _, err := r.backtest(ctx, fi, vFold, p, -1, nil)
 			if err != nil {
 				return 0, err
@@ -747,7 +760,7 @@ func (r *seedRunner) trainAgent(ctx context.Context, fi int, fold eval.Fold, a *
 	if err != nil {
 		return nil, nil, err
 	}
-	return l, tr, nil
+	return &trained{Learner: l, stats: mergedStats(vec)}, tr, nil
 }
 
 // openMetrics opens a training run's metrics log for appending. When the

@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/folio-rl/folio/env"
+	"github.com/folio-rl/folio/env/wrap"
 	"github.com/folio-rl/folio/eval"
 	"github.com/folio-rl/folio/internal/atomicfile"
 	"github.com/folio-rl/folio/internal/seed"
@@ -84,6 +86,15 @@ func Train(ctx context.Context, c *Config, opt RunOptions) (*TrainResult, error)
 		err = atomicfile.Write(path, 0o644, func(w io.Writer) error { return l.Save(w) })
 		if err != nil {
 			return nil, err
+		}
+		if st := l.(*trained).stats; st != nil {
+			b, err := st.MarshalBinary()
+			if err != nil {
+				return nil, err
+			}
+			if err := atomicfile.WriteFile(strings.TrimSuffix(path, ".model")+".obsstats", b, 0o644); err != nil {
+				return nil, err
+			}
 		}
 		st.printf("folio: %s: %d env steps in %d iterations (%s model kept) → %s", a.Name, tr.Steps, tr.Iterations, tr.Selected, path)
 		res.Models = append(res.Models, path)
@@ -181,10 +192,26 @@ func Eval(ctx context.Context, dir string, o EvalOptions) (*RunResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := loadModel(l, filepath.Join(dir, "models", slugName(a.Name)+".model")); err != nil {
+		model := filepath.Join(dir, "models", slugName(a.Name)+".model")
+		if err := loadModel(l, model); err != nil {
 			return nil, fmt.Errorf("experiments: model of %s: %w", a.Name, err)
 		}
-		fr, err := r.evalPolicy(ctx, 0, fold, l.Policy(), a.Name, carry{})
+		var stats *wrap.MeanVar
+		if a.Train.NormalizeObs {
+			b, err := os.ReadFile(strings.TrimSuffix(model, ".model") + ".obsstats")
+			if err != nil {
+				return nil, fmt.Errorf("experiments: %s normalises observations but its statistics are missing: %w", a.Name, err)
+			}
+			stats = &wrap.MeanVar{}
+			if err := stats.UnmarshalBinary(b); err != nil {
+				return nil, fmt.Errorf("experiments: observation statistics of %s: %w", a.Name, err)
+			}
+		}
+		pol, err := normalized(l.Policy(), stats)
+		if err != nil {
+			return nil, err
+		}
+		fr, err := r.evalPolicy(ctx, 0, fold, pol, a.Name, carry{})
 		if err != nil {
 			return nil, err
 		}

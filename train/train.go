@@ -41,6 +41,12 @@ type Config struct {
 	// Workers is the number of goroutines stepping the vectorised envs.
 	// Results are bit-identical for any value. Default 1.
 	Workers int `toml:"workers"`
+	// NormalizeObs standardises the agent's observations with running
+	// means and variances (env/wrap.ObsNorm, clip ±10; the portfolio
+	// weights are left as they are). Each training env keeps its own
+	// statistics, saved in checkpoints; evaluation uses their merge, frozen.
+	// Default false.
+	NormalizeObs bool `toml:"normalize_obs"`
 }
 
 // Defaults returns the default loop configuration.

@@ -1,0 +1,83 @@
+package experiments
+
+import (
+	"fmt"
+
+	"github.com/folio-rl/folio/agents"
+	"github.com/folio-rl/folio/env"
+	"github.com/folio-rl/folio/env/wrap"
+)
+
+// normalizer wraps a training env in running observation normalisation
+// when the agent asks for it.
+func normalizer(e env.Env, a *Agent) (env.Env, error) {
+	if !a.Train.NormalizeObs {
+		return e, nil
+	}
+	return wrap.NewObsNorm(e, wrap.ObsNormDefaults())
+}
+
+// mergedStats merges the observation statistics of every normalised env of
+// a training Vec (nil when the envs are not normalised).
+func mergedStats(v *env.Vec) *wrap.MeanVar {
+	var m *wrap.MeanVar
+	for b := 0; b < v.Len(); b++ {
+		o, ok := v.Env(b).(*wrap.ObsNorm)
+		if !ok {
+			return nil
+		}
+		if m == nil {
+			m = wrap.NewMeanVar(o.Stats().Dim())
+		}
+		m.Merge(o.Stats())
+	}
+	return m
+}
+
+// trained is a learner together with the observation statistics its
+// policy must see observations through.
+type trained struct {
+	agents.Learner
+	stats *wrap.MeanVar
+}
+
+// policy returns the learner's policy, behind the frozen normalisation.
+func (t *trained) policy() (agents.Policy, error) { return normalized(t.Learner.Policy(), t.stats) }
+
+// normalized returns p carrying the observation statistics it was trained
+// with (or p itself when stats is nil): backtests put the env behind a
+// frozen ObsNorm with these statistics before p sees an observation.
+func normalized(p agents.Policy, stats *wrap.MeanVar) (agents.Policy, error) {
+	if stats == nil {
+		return p, nil
+	}
+	return &statPolicy{Policy: p, stats: stats}, nil
+}
+
+// statPolicy is a policy with the observation statistics it expects.
+type statPolicy struct {
+	agents.Policy
+	stats *wrap.MeanVar
+}
+
+// ObsStats returns the statistics the policy's observations are
+// standardised with.
+func (s *statPolicy) ObsStats() *wrap.MeanVar { return s.stats }
+
+// withFrozenNorm puts e behind a frozen ObsNorm with p's statistics when p
+// carries them.
+func withFrozenNorm(e env.Env, p agents.Policy) (env.Env, error) {
+	sp, ok := p.(interface{ ObsStats() *wrap.MeanVar })
+	if !ok || sp.ObsStats() == nil {
+		return e, nil
+	}
+	o, err := wrap.NewObsNorm(e, wrap.ObsNormDefaults())
+	if err != nil {
+		return nil, err
+	}
+	if err := o.SetStats(sp.ObsStats()); err != nil {
+		return nil, fmt.Errorf("experiments: observation statistics do not fit the env: %w", err)
+	}
+	o.SetFrozen(true)
+	return o, nil
+}
