@@ -14,6 +14,7 @@ import (
 	"github.com/folio-rl/folio/env/envtest"
 	"github.com/folio-rl/folio/env/market"
 	"github.com/folio-rl/folio/env/market/features"
+	"github.com/folio-rl/folio/internal/realdata"
 )
 
 type benchGolden struct {
@@ -33,7 +34,7 @@ type benchGolden struct {
 // absent).
 func loadBench(t testing.TB) (*market.Panel, *features.Set, string) {
 	t.Helper()
-	dir := sharedDir(t, "bench")
+	dir := realdata.Shared(t, "bench")
 	p, fs, err := env.LoadBench(filepath.Join(dir, "bench_prices.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -151,18 +152,11 @@ func benchActions(n, a int) []float64 {
 	return x
 }
 
-// BenchmarkBenchStep is one bench-task-v1 env stepped with pre-drawn random
-// logits, resetting at episode ends (as the numpy scalar reference).
-func BenchmarkBenchStep(b *testing.B) {
-	m, _ := loadBenchEnv(b)
-	spec := m.Spec()
-	obs := make([]float64, spec.Observation.Len())
-	res := env.NewStepResult(spec)
-	A := spec.Action.Len()
-	acts := benchActions(4096, A)
-	if _, err := m.Reset(obs, 0); err != nil {
-		b.Fatal(err)
-	}
+// stepCycling is the timed loop of the Step benchmarks: it steps the reset
+// env m through the 4096 pre-drawn actions in acts in turn, resetting it
+// with the next seed whenever an episode ends.
+func stepCycling(b *testing.B, m *env.Market, obs []float64, res *env.StepResult, acts []float64) {
+	A := len(acts) / 4096
 	var k int
 	var s uint64
 	b.ReportAllocs()
@@ -177,6 +171,21 @@ func BenchmarkBenchStep(b *testing.B) {
 			m.Reset(obs, s)
 		}
 	}
+}
+
+// BenchmarkBenchStep is one bench-task-v1 env stepped with pre-drawn random
+// logits, resetting at episode ends (as the numpy scalar reference).
+func BenchmarkBenchStep(b *testing.B) {
+	m, _ := loadBenchEnv(b)
+	spec := m.Spec()
+	obs := make([]float64, spec.Observation.Len())
+	res := env.NewStepResult(spec)
+	A := spec.Action.Len()
+	acts := benchActions(4096, A)
+	if _, err := m.Reset(obs, 0); err != nil {
+		b.Fatal(err)
+	}
+	stepCycling(b, m, obs, res, acts)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
 }
 
@@ -256,20 +265,7 @@ func BenchmarkStep(b *testing.B) {
 				randWeights(rng, acts[k*A:(k+1)*A])
 			}
 			m.Reset(obs, 0)
-			var k int
-			var s uint64
-			b.ReportAllocs()
-			for b.Loop() {
-				i := k & 4095
-				k++
-				if err := m.Step(res, acts[i*A:(i+1)*A]); err != nil {
-					b.Fatal(err)
-				}
-				if res.Terminated || res.Truncated {
-					s++
-					m.Reset(obs, s)
-				}
-			}
+			stepCycling(b, m, obs, res, acts)
 		})
 	}
 }

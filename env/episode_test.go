@@ -116,27 +116,12 @@ func TestSegment(t *testing.T) {
 // scaleAfter multiplies every price of the bars after cut by f.
 func scaleAfter(t *testing.T, p *market.Panel, cut int, f float64) *market.Panel {
 	t.Helper()
-	T, n := p.T(), p.N()
-	spec := market.PanelSpec{Assets: p.Assets(), Interval: p.Interval(), Times: make([]int64, T),
-		Open: make([]float64, T*n), High: make([]float64, T*n), Low: make([]float64, T*n),
-		Close: make([]float64, T*n), Volume: make([]float64, T*n)}
-	for s := 0; s < T; s++ {
-		spec.Times[s] = p.Unix(s)
-		g := 1.0
+	return mapPanel(t, p, func(s, _ int, b ohlcv) ohlcv {
 		if s > cut {
-			g = f
+			b.o, b.h, b.l, b.c = f*b.o, f*b.h, f*b.l, f*b.c
 		}
-		for i := 0; i < n; i++ {
-			k := s*n + i
-			spec.Open[k], spec.High[k], spec.Low[k], spec.Close[k] = g*p.Open(s, i), g*p.High(s, i), g*p.Low(s, i), g*p.Close(s, i)
-			spec.Volume[k] = p.Volume(s, i)
-		}
-	}
-	q, err := market.NewPanel(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return q
+		return b
+	})
 }
 
 // TestTruncationAndTermination: an episode of length L truncates after

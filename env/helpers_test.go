@@ -2,39 +2,12 @@ package env_test
 
 import (
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/folio-rl/folio/env"
 	"github.com/folio-rl/folio/env/market"
 	"github.com/folio-rl/folio/env/market/features"
 )
-
-// sharedDir returns ../shared/<sub> relative to the module root (the
-// directory holding go.mod), or skips the test when it is absent.
-func sharedDir(t testing.TB, sub string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skipf("module root not found from the working directory; skipping")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", sub)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s not available (%v); skipping", p, err)
-	}
-	return p
-}
 
 // zeroCosts returns costs that charge nothing.
 func zeroCosts() env.Costs {
@@ -81,21 +54,23 @@ func randWeights(rng *rand.Rand, w []float64) {
 // relClose is close_t/close_{t−1} of asset i, computed from the panel.
 func relClose(p *market.Panel, t, i int) float64 { return p.Close(t, i) / p.Close(t-1, i) }
 
-// liquid returns a copy of p in which every bar has volume (zero-volume
-// bars cannot be traded, which would make executed weights differ from the
-// target in tests about frictionless accounting).
-func liquid(t testing.TB, p *market.Panel) *market.Panel {
+// ohlcv is one asset's open, high, low, close and volume in one bar.
+type ohlcv struct{ o, h, l, c, v float64 }
+
+// mapPanel returns a copy of p in which bar s of asset i is f(s, i, b), b
+// being p's bar.
+func mapPanel(t testing.TB, p *market.Panel, f func(s, i int, b ohlcv) ohlcv) *market.Panel {
 	t.Helper()
 	T, n := p.T(), p.N()
 	spec := market.PanelSpec{Assets: p.Assets(), Interval: p.Interval(), Times: make([]int64, T),
 		Open: make([]float64, T*n), High: make([]float64, T*n), Low: make([]float64, T*n),
 		Close: make([]float64, T*n), Volume: make([]float64, T*n)}
-	for s := 0; s < T; s++ {
+	for s := range T {
 		spec.Times[s] = p.Unix(s)
-		for i := 0; i < n; i++ {
+		for i := range n {
+			b := f(s, i, ohlcv{p.Open(s, i), p.High(s, i), p.Low(s, i), p.Close(s, i), p.Volume(s, i)})
 			k := s*n + i
-			spec.Open[k], spec.High[k], spec.Low[k], spec.Close[k] = p.Open(s, i), p.High(s, i), p.Low(s, i), p.Close(s, i)
-			spec.Volume[k] = p.Volume(s, i) + 1e9
+			spec.Open[k], spec.High[k], spec.Low[k], spec.Close[k], spec.Volume[k] = b.o, b.h, b.l, b.c, b.v
 		}
 	}
 	q, err := market.NewPanel(spec)
@@ -103,4 +78,12 @@ func liquid(t testing.TB, p *market.Panel) *market.Panel {
 		t.Fatal(err)
 	}
 	return q
+}
+
+// liquid returns a copy of p in which every bar has volume (zero-volume
+// bars cannot be traded, which would make executed weights differ from the
+// target in tests about frictionless accounting).
+func liquid(t testing.TB, p *market.Panel) *market.Panel {
+	t.Helper()
+	return mapPanel(t, p, func(_, _ int, b ohlcv) ohlcv { b.v += 1e9; return b })
 }

@@ -1,83 +1,23 @@
 package env_test
 
 import (
-	"bufio"
 	"math"
-	"os"
-	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/folio-rl/folio/env"
 	"github.com/folio-rl/folio/env/envtest"
 	"github.com/folio-rl/folio/env/market"
+	"github.com/folio-rl/folio/internal/realdata"
 )
 
-// loadDaily reads ../shared/data/real/daily/<asset>.csv files (timestamp,
-// open, high, low, close, volume; see PROVENANCE.md) and aligns them on
-// their common timestamps. A minimal reader, so that this test does not
-// depend on env/market's loaders.
-func loadDaily(t *testing.T, dir string, assets []string) *market.Panel {
+// realDaily builds a panel of the named assets from the shared real daily
+// bars on their common dates. The bars come from internal/realdata's own
+// reader, so that this test does not depend on env/market's loaders; the
+// test skips when the data are absent.
+func realDaily(t *testing.T, assets ...string) *market.Panel {
 	t.Helper()
-	type bar [5]float64
-	series := make([]map[int64]bar, len(assets))
-	var common map[int64]bool
-	for a, name := range assets {
-		f, err := os.Open(filepath.Join(dir, name+".csv"))
-		if err != nil {
-			t.Skipf("real data not available: %v", err)
-		}
-		series[a] = map[int64]bar{}
-		sc := bufio.NewScanner(f)
-		sc.Scan() // header
-		for sc.Scan() {
-			fields := strings.Split(sc.Text(), ",")
-			ts, err := time.Parse(time.RFC3339, fields[0])
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			var b bar
-			for k := range b {
-				if b[k], err = strconv.ParseFloat(fields[k+1], 64); err != nil {
-					t.Fatalf("%s: %v", name, err)
-				}
-			}
-			series[a][ts.Unix()] = b
-		}
-		f.Close()
-		if a == 0 {
-			common = map[int64]bool{}
-			for ts := range series[0] {
-				common[ts] = true
-			}
-		} else {
-			for ts := range common {
-				if _, ok := series[a][ts]; !ok {
-					delete(common, ts)
-				}
-			}
-		}
-	}
-	var times []int64
-	for ts := range common {
-		times = append(times, ts)
-	}
-	slices.Sort(times)
-	n := len(assets)
-	spec := market.PanelSpec{Assets: assets, Interval: 24 * time.Hour, Times: times,
-		Open: make([]float64, len(times)*n), High: make([]float64, len(times)*n), Low: make([]float64, len(times)*n),
-		Close: make([]float64, len(times)*n), Volume: make([]float64, len(times)*n)}
-	for k, ts := range times {
-		for a := range assets {
-			b := series[a][ts]
-			i := k*n + a
-			spec.Open[i], spec.High[i], spec.Low[i], spec.Close[i], spec.Volume[i] = b[0], b[1], b[2], b[3], b[4]
-		}
-	}
-	p, err := market.NewPanel(spec)
+	p, err := market.NewPanel(market.PanelSpec(*realdata.Daily(t, assets, time.Time{}, time.Time{})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,8 +32,7 @@ func loadDaily(t *testing.T, dir string, assets []string) *market.Panel {
 // plausible (fees close to 10 bps of turnover, slippage positive and small
 // for these liquid assets).
 func TestRealDaily(t *testing.T) {
-	dir := sharedDir(t, filepath.Join("data", "real", "daily"))
-	p := loadDaily(t, dir, []string{"BTC", "ETH", "BNB", "XRP"})
+	p := realDaily(t, "BTC", "ETH", "BNB", "XRP")
 	cfg := env.Defaults()
 	cfg.EpisodeLen = 365
 	from := func(q *market.Panel) (env.Env, error) { return env.New(q, envtest.Features(q), nil, cfg) }

@@ -1,21 +1,18 @@
 package eval
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/folio-rl/folio/env/market"
+	"github.com/folio-rl/folio/internal/realdata"
 	"github.com/folio-rl/folio/internal/seed"
 	"gonum.org/v1/gonum/floats/scalar"
 	"gonum.org/v1/gonum/stat"
@@ -674,64 +671,8 @@ func TestPeriodsPerYear(t *testing.T) {
 	}
 }
 
-// realDataDir finds ../shared/data/real relative to the module root.
-func realDataDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	d := filepath.Join(dir, "..", "shared", "data", "real")
-	if _, err := os.Stat(d); err != nil {
-		t.Skipf("real data not available at %s: %v", d, err)
-	}
-	return d
-}
-
-// realCloseReturns reads close-to-close simple returns from a data CSV
-// (header timestamp,open,high,low,close,volume).
-func realCloseReturns(t *testing.T, path string) []float64 {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Skipf("real data file missing: %v", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	var closes []float64
-	for line := 0; sc.Scan(); line++ {
-		if line == 0 {
-			continue
-		}
-		fields := strings.Split(sc.Text(), ",")
-		c, err := strconv.ParseFloat(fields[4], 64)
-		if err != nil {
-			t.Fatalf("%s:%d: %v", path, line+1, err)
-		}
-		closes = append(closes, c)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	r := make([]float64, len(closes)-1)
-	for i := range r {
-		r[i] = closes[i+1]/closes[i] - 1
-	}
-	return r
-}
-
 func TestMetricsRealBTC(t *testing.T) {
-	r := realCloseReturns(t, filepath.Join(realDataDir(t), "daily", "BTC.csv"))
+	r := realdata.SimpleReturns(realdata.Closes(t, "daily/BTC.csv"))
 	m, err := ComputeMetrics(r, 365, nil, Options{})
 	if err != nil {
 		t.Fatal(err)

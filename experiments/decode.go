@@ -3,6 +3,7 @@ package experiments
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"reflect"
 	"regexp"
 	"sort"
@@ -121,25 +122,17 @@ func keyLines(src string) map[string]int {
 	return out
 }
 
+// bracketDelta returns the number of '[' and '{' minus the number of ']'
+// and '}' in s outside strings, up to a comment.
 func bracketDelta(s string) int {
 	d := 0
-	inStr := byte(0)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case inStr != 0:
-			if c == '\\' && inStr == '"' {
-				i++
-			} else if c == inStr {
-				inStr = 0
-			}
-		case c == '"' || c == '\'':
-			inStr = c
-		case c == '#':
+	for _, c := range unquoted(s) {
+		switch c {
+		case '#':
 			return d
-		case c == '[' || c == '{':
+		case '[', '{':
 			d++
-		case c == ']' || c == '}':
+		case ']', '}':
 			d--
 		}
 	}
@@ -153,24 +146,41 @@ func stripComment(s string) string {
 	return s
 }
 
+// indexUnquoted returns the index of the first ch in s outside strings, or
+// -1.
 func indexUnquoted(s string, ch byte) int {
-	inStr := byte(0)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case inStr != 0:
-			if c == '\\' && inStr == '"' {
-				i++
-			} else if c == inStr {
-				inStr = 0
-			}
-		case c == '"' || c == '\'':
-			inStr = c
-		case c == ch:
+	for i, c := range unquoted(s) {
+		if c == ch {
 			return i
 		}
 	}
 	return -1
+}
+
+// unquoted yields the bytes of a TOML line that lie outside basic ("…",
+// with backslash escapes) and literal ('…') strings, with their indices;
+// the quotes themselves are not yielded.
+func unquoted(s string) iter.Seq2[int, byte] {
+	return func(yield func(int, byte) bool) {
+		inStr := byte(0)
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			switch {
+			case inStr != 0:
+				if c == '\\' && inStr == '"' {
+					i++
+				} else if c == inStr {
+					inStr = 0
+				}
+			case c == '"' || c == '\'':
+				inStr = c
+			default:
+				if !yield(i, c) {
+					return
+				}
+			}
+		}
+	}
 }
 
 func splitKey(s string) []string {

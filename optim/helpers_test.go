@@ -2,7 +2,6 @@ package optim
 
 import (
 	"bufio"
-	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -14,42 +13,8 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/folio-rl/folio/internal/seed"
+	"github.com/folio-rl/folio/internal/realdata"
 )
-
-var testSeed = flag.Uint64("seed", 1, "root seed of the randomised tests (0: random)")
-
-// testRNG returns the generator for a randomised test and logs its seed so
-// a failure can be replayed with -seed.
-func testRNG(t testing.TB, index uint64) *rand.Rand {
-	t.Helper()
-	root := *testSeed
-	if root == 0 {
-		root = rand.Uint64()
-	}
-	t.Logf("seed %d (replay with -seed=%d)", root, root)
-	return seed.New(root, seed.Test, index)
-}
-
-// moduleRoot walks up from the working directory to the directory holding
-// go.mod.
-func moduleRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-}
 
 // readCSV reads a file of comma-separated floats (%.17g), one row a line.
 func readCSV(path string) ([][]float64, error) {
@@ -83,7 +48,7 @@ func readCSV(path string) ([][]float64, error) {
 // the test or benchmark when the files are absent.
 func benchProblem(t testing.TB, n int) (*mat.SymDense, []float64) {
 	t.Helper()
-	dir := filepath.Join(moduleRoot(t), "..", "shared", "bench", "opt_data")
+	dir := realdata.Shared(t, "bench", "opt_data")
 	covRows, err := readCSV(filepath.Join(dir, fmt.Sprintf("cov_N%d.csv", n)))
 	if os.IsNotExist(err) {
 		t.Skipf("bench data absent: %v", err)

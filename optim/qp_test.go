@@ -8,6 +8,8 @@ import (
 
 	"gonum.org/v1/gonum/floats/scalar"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/folio-rl/folio/internal/testrng"
 )
 
 // enumQP is the independent reference: it solves a small QP by trying every
@@ -218,7 +220,7 @@ func TestQPAgainstEnumeration(t *testing.T) {
 	// times the constraint residuals (∇f = Σλn at the optimum): allowed
 	// 1e-10 relative plus ‖λ‖₁ times both points' violations.
 	const tolX, tolObj = 1e-8, 1e-10
-	rng := testRNG(t, 1)
+	rng := testrng.New(t, 1)
 	var s QPSolver
 	var sol Solution
 	nInfeasible, nDrops := 0, 0
@@ -277,7 +279,7 @@ func TestQPClosedForms(t *testing.T) {
 	// Direct solves of well-conditioned systems: agreement to 1e-12 (a few
 	// hundred ulps of values of order 1).
 	const tol = 1e-12
-	rng := testRNG(t, 2)
+	rng := testrng.New(t, 2)
 	n := 5
 	pm := randSPD(rng, n, n+2, 0.1)
 	q := make([]float64, n)
@@ -518,7 +520,7 @@ func TestQPSingular(t *testing.T) {
 		// Σ of rank 2 in dimension 5 (T < N): minimum variance over the
 		// capped simplex, against enumeration. The minimiser need not be
 		// unique, so only the objective is compared.
-		rng := testRNG(t, 3)
+		rng := testrng.New(t, 3)
 		for trial := range 20 {
 			n := 5
 			p := &QP{P: randSPD(rng, n, 2, 0), Q: make([]float64, n), A: mat.NewDense(1, n, ones(n)), B: []float64{1}, Lower: make([]float64, n), Upper: constant(n, 0.6)}

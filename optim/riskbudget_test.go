@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/folio-rl/folio/internal/testrng"
 )
 
 func rcMaxErr(t *testing.T, cov mat.Symmetric, w, b []float64) float64 {
@@ -102,7 +104,7 @@ func TestRiskBudgetRandom(t *testing.T) {
 	// the contributions match to the requested 1e-10, with and without the
 	// warm start, and agree with coordinate descent (an independent method
 	// with its own stopping rule, run to 1e-13).
-	rng := testRNG(t, 4)
+	rng := testrng.New(t, 4)
 	for _, n := range []int{2, 3, 10, 50, 200} {
 		for trial := range 3 {
 			t.Run(fmt.Sprintf("N=%d/%d", n, trial), func(t *testing.T) {
@@ -209,7 +211,7 @@ func TestCholeskyAgainstGonum(t *testing.T) {
 	// The package's Cholesky kernel against mat.Cholesky (LAPACK's dpotrf):
 	// both are backward stable, so the factors agree to a small multiple of
 	// cond(A)·ε ≈ 1e3·1e-16.
-	rng := testRNG(t, 5)
+	rng := testrng.New(t, 5)
 	for _, n := range []int{1, 2, 7, 64, 131} {
 		s := randSPD(rng, n, n+5, 0.1)
 		a := make([]float64, n*n)

@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/floats/scalar"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/folio-rl/folio/internal/testrng"
 	"github.com/folio-rl/folio/optim"
 )
 
@@ -262,7 +263,7 @@ func TestBearMarketFallbacks(t *testing.T) {
 	// Every expected return negative (a crypto bear market): max-Sharpe is
 	// undefined (no portfolio beats the risk-free rate) and falls back to
 	// minimum variance, which it equals exactly; no error, no NaN.
-	rng := testRNG(t, 1)
+	rng := testrng.New(t, 1)
 	mu, cov := oneFactor(rng, 8, -0.003)
 	in := Inputs{Mu: mu, Cov: cov}
 	mv, err := Allocate(MinVariance, in, Options{MaxWeight: 0.3})
@@ -321,7 +322,7 @@ func TestBearMarketFallbacks(t *testing.T) {
 }
 
 func TestEfficientReturn(t *testing.T) {
-	rng := testRNG(t, 2)
+	rng := testrng.New(t, 2)
 	mu, cov := oneFactor(rng, 10, 0.001)
 	in := Inputs{Mu: mu, Cov: cov}
 	opt := Options{MaxWeight: 0.25}
@@ -436,7 +437,7 @@ func TestSingularCovariance(t *testing.T) {
 	// T < N: the sample covariance is singular; the QP methods still return
 	// valid weights (with a ridge note) and the shrinkage estimators give a
 	// regular problem without one.
-	rng := testRNG(t, 3)
+	rng := testrng.New(t, 3)
 	mu, cov := oneFactor(rng, 12, 0.001)
 	r := returnsFrom(rng, 8, mu, cov)
 	for _, est := range []string{CovSample, CovLedoitWolf, CovOAS} {
@@ -465,7 +466,7 @@ func TestSingularCovariance(t *testing.T) {
 func TestAllMethodsRandom(t *testing.T) {
 	// Property test over random markets, estimators and caps: every method
 	// returns valid weights without error.
-	rng := testRNG(t, 4)
+	rng := testrng.New(t, 4)
 	estimators := []string{CovSample, CovLedoitWolf, CovLWConstCor, CovOAS, CovEWMA}
 	for trial := range 12 {
 		n := 3 + rng.IntN(10)
@@ -499,7 +500,7 @@ func TestAllMethodsRandom(t *testing.T) {
 func TestEstimatorsFromReturns(t *testing.T) {
 	// Each estimator name reaches its estimator: the note names it and the
 	// volatility reported matches √(wᵀΣw) with that estimator's Σ.
-	rng := testRNG(t, 5)
+	rng := testrng.New(t, 5)
 	mu, cov := oneFactor(rng, 5, 0.001)
 	r := returnsFrom(rng, 300, mu, cov)
 	for _, est := range Estimators() {
@@ -546,7 +547,7 @@ func TestRealDataAllMethods(t *testing.T) {
 
 func TestQPResidualsReported(t *testing.T) {
 	// The KKT residuals in the Result are the solver's.
-	rng := testRNG(t, 6)
+	rng := testrng.New(t, 6)
 	mu, cov := oneFactor(rng, 6, 0.001)
 	res, err := Allocate(MeanVariance, Inputs{Mu: mu, Cov: cov}, Options{MaxWeight: 0.3, RiskAversion: 3})
 	if err != nil {
@@ -571,7 +572,7 @@ func TestTightCap(t *testing.T) {
 	// MaxWeight = 1/N leaves a single feasible point, 1/N each; the QPs
 	// meet redundant active constraints (the caps sum to the budget) and
 	// must still return it.
-	rng := testRNG(t, 10)
+	rng := testrng.New(t, 10)
 	for _, n := range []int{3, 4, 7} {
 		mu, cov := oneFactor(rng, n, 0.001)
 		for _, m := range Methods() {

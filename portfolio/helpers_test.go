@@ -1,32 +1,14 @@
 package portfolio
 
 import (
-	"bufio"
-	"flag"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/folio-rl/folio/internal/seed"
+	"github.com/folio-rl/folio/internal/realdata"
 )
-
-var testSeed = flag.Uint64("seed", 1, "root seed of the randomised tests (0: random)")
-
-func testRNG(t testing.TB, index uint64) *rand.Rand {
-	t.Helper()
-	root := *testSeed
-	if root == 0 {
-		root = rand.Uint64()
-	}
-	t.Logf("seed %d (replay with -seed=%d)", root, root)
-	return seed.New(root, seed.Test, index)
-}
 
 // oneFactor returns μ and Σ of a one-factor model: Σ = σₘ²ββᵀ + diag(s²).
 func oneFactor(rng *rand.Rand, n int, muScale float64) ([]float64, *mat.SymDense) {
@@ -134,76 +116,15 @@ func normalise(v []float64) []float64 {
 	return out
 }
 
-// realReturns reads aligned daily simple returns of the named assets from
-// ../shared/data/real/daily between the dates (inclusive, RFC3339 prefixes
-// compared as strings), skipping the test when the data are absent.
+// realReturns returns the aligned daily simple returns of the named assets
+// from the shared real data between the dates (YYYY-MM-DD, both
+// inclusive), skipping the test when the data are absent or cover fewer
+// than 30 common dates.
 func realReturns(t *testing.T, assets []string, from, to string) *mat.Dense {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
+	tab := realdata.Daily(t, assets, realdata.Date(from), realdata.Date(to).AddDate(0, 0, 1))
+	if tab.T() < 30 {
+		t.Skipf("only %d common dates in %s..%s", tab.T(), from, to)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-	data := filepath.Join(dir, "..", "shared", "data", "real", "daily")
-	closes := make([]map[string]float64, len(assets))
-	var dates []string
-	for a, name := range assets {
-		f, err := os.Open(filepath.Join(data, name+".csv"))
-		if os.IsNotExist(err) {
-			t.Skipf("real data absent: %v", err)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		closes[a] = map[string]float64{}
-		sc := bufio.NewScanner(f)
-		sc.Scan() // header
-		for sc.Scan() {
-			fields := strings.Split(sc.Text(), ",")
-			d := fields[0][:10]
-			if d < from || d > to {
-				continue
-			}
-			c, err := strconv.ParseFloat(fields[4], 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			closes[a][d] = c
-			if a == 0 {
-				dates = append(dates, d)
-			}
-		}
-		f.Close()
-	}
-	var common []string
-	for _, d := range dates {
-		ok := true
-		for a := range assets {
-			if _, has := closes[a][d]; !has {
-				ok = false
-			}
-		}
-		if ok {
-			common = append(common, d)
-		}
-	}
-	if len(common) < 30 {
-		t.Skipf("only %d common dates in %s..%s", len(common), from, to)
-	}
-	r := mat.NewDense(len(common)-1, len(assets), nil)
-	for k := 1; k < len(common); k++ {
-		for a := range assets {
-			r.Set(k-1, a, closes[a][common[k]]/closes[a][common[k-1]]-1)
-		}
-	}
-	return r
+	return mat.NewDense(tab.T()-1, tab.N(), tab.Returns())
 }

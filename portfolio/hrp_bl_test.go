@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/folio-rl/folio/internal/testrng"
 )
 
 // hrpExample is the hand-worked four-asset example: volatilities
@@ -96,7 +98,7 @@ func TestHRPLinkageAgainstNaive(t *testing.T) {
 	// The MST-based single linkage against the textbook O(n³) agglomeration
 	// (merge the two closest clusters, cluster distance = minimum pairwise
 	// distance) on random correlation structures: same merge distances.
-	rng := testRNG(t, 7)
+	rng := testrng.New(t, 7)
 	for trial := range 20 {
 		n := 2 + rng.IntN(15)
 		_, cov := oneFactor(rng, n, 0)
@@ -200,7 +202,7 @@ func blReference(t *testing.T, cov *mat.SymDense, wm []float64, delta, tau float
 }
 
 func TestBlackLittermanPosterior(t *testing.T) {
-	rng := testRNG(t, 8)
+	rng := testrng.New(t, 8)
 	_, cov := oneFactor(rng, 5, 0)
 	wm := normalise([]float64{5, 3, 1, 0.5, 0.5})
 	const delta, tau = 3.0, 0.025
@@ -241,7 +243,7 @@ func TestBlackLittermanPosterior(t *testing.T) {
 }
 
 func TestBlackLittermanNoViews(t *testing.T) {
-	rng := testRNG(t, 9)
+	rng := testrng.New(t, 9)
 	_, cov := oneFactor(rng, 6, 0)
 	caps := []float64{40, 25, 15, 10, 6, 4}
 	wm := normalise(caps)

@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat"
 
+	"github.com/folio-rl/folio/internal/testrng"
 	"github.com/folio-rl/folio/vol"
 )
 
@@ -97,7 +98,7 @@ func TestJamesSteinHand(t *testing.T) {
 
 	// Means far apart relative to their noise are barely shrunk; identical
 	// means are left alone; the grand mean is always preserved.
-	rng := testRNG(t, 7)
+	rng := testrng.New(t, 7)
 	big := randReturns(rng, 500, 12)
 	js, cb, err := JamesSteinMean(nil, big)
 	if err != nil {
@@ -115,7 +116,7 @@ func TestJamesSteinHand(t *testing.T) {
 }
 
 func TestSampleAndEWMAAgainstReferences(t *testing.T) {
-	rng := testRNG(t, 1)
+	rng := testrng.New(t, 1)
 	for _, dims := range [][2]int{{2, 1}, {30, 5}, {200, 12}, {10, 40}} {
 		r := randReturns(rng, dims[0], dims[1])
 		t.Run(fmt.Sprintf("T=%d,N=%d", dims[0], dims[1]), func(t *testing.T) {
@@ -310,7 +311,7 @@ func centred(r *mat.Dense) *mat.Dense {
 }
 
 func TestShrinkageAgainstPaperFormulas(t *testing.T) {
-	rng := testRNG(t, 2)
+	rng := testrng.New(t, 2)
 	for _, dims := range [][2]int{{3, 2}, {60, 4}, {250, 15}, {20, 40}} {
 		r := randReturns(rng, dims[0], dims[1])
 		t.Run(fmt.Sprintf("T=%d,N=%d", dims[0], dims[1]), func(t *testing.T) {
@@ -373,7 +374,7 @@ func TestShrinkageLimits(t *testing.T) {
 	// With many observations per asset the sample covariance is precise
 	// and every intensity is small; with T < N the scaled-identity and OAS
 	// estimates are positive definite although S is singular.
-	rng := testRNG(t, 3)
+	rng := testrng.New(t, 3)
 	// Correlations far from constant (0.9 within the first pair, 0
 	// elsewhere), so that the constant-correlation target is misspecified:
 	// its intensity ~κ/T then vanishes like 1/T. (When the true
@@ -426,7 +427,7 @@ func TestShrinkageLimits(t *testing.T) {
 func TestGARCHCov(t *testing.T) {
 	// Three assets with GARCH(1,1) volatilities and constant correlation
 	// 0.6 between the standardised shocks.
-	rng := testRNG(t, 4)
+	rng := testrng.New(t, 4)
 	const T = 1500
 	params := []vol.GARCH{
 		{Mu: 0.05, Omega: 0.05, Alpha: 0.08, Beta: 0.9},

@@ -79,16 +79,7 @@ func LedoitWolf(dst *mat.SymDense, r mat.Matrix, target Target) (float64, error)
 func lwIdentity(dst *mat.SymDense, xt []float64, s *mat.SymDense, t, n int) float64 {
 	mu := mat.Trace(s) / float64(n)
 	fro2 := froSq(s)
-	// Σₜ ‖xₜ‖⁴
-	sum4 := 0.0
-	for k := range t {
-		q := 0.0
-		for i := range n {
-			v := xt[i*t+k]
-			q += v * v
-		}
-		sum4 += q * q
-	}
+	sum4 := sumNorm4(xt, t, n)
 	tf, nf := float64(t), float64(n)
 	d2 := (fro2 - 2*mu*mat.Trace(s) + nf*mu*mu) / nf
 	bbar2 := (sum4/tf - fro2) / (tf * nf)
@@ -137,16 +128,7 @@ func lwConstCorr(dst *mat.SymDense, xt []float64, s *mat.SymDense, t, n int) (fl
 	// π = Σᵢⱼ πᵢⱼ,  πᵢⱼ = 1/T Σₜ (xₜᵢxₜⱼ − sᵢⱼ)² = 1/T Σₜ xₜᵢ²xₜⱼ² − sᵢⱼ²,
 	// so π = 1/T Σₜ ‖xₜ‖⁴ − ‖S‖²_F.
 	fro2 := froSq(s)
-	sum4 := 0.0
-	for k := range t {
-		q := 0.0
-		for i := range n {
-			v := xt[i*t+k]
-			q += v * v
-		}
-		sum4 += q * q
-	}
-	pi := sum4/tf - fro2
+	pi := sumNorm4(xt, t, n)/tf - fro2
 
 	// ρ = Σᵢ πᵢᵢ + r̄ Σ_{i≠j} √(sⱼⱼ/sᵢᵢ) ϑᵢᵢ,ᵢⱼ with
 	// ϑᵢᵢ,ᵢⱼ = 1/T Σₜ (xₜᵢ² − sᵢᵢ)(xₜᵢxₜⱼ − sᵢⱼ) = 1/T Σₜ xₜᵢ³xₜⱼ − sᵢᵢsᵢⱼ.
@@ -286,6 +268,21 @@ func JamesSteinMean(dst []float64, r mat.Matrix) ([]float64, float64, error) {
 }
 
 // froSq returns the squared Frobenius norm of s.
+// sumNorm4 returns Σₜ ‖xₜ‖⁴ over the T observations of xt, the demeaned
+// returns stored asset-major (xt[i·T + k] is observation k of asset i).
+func sumNorm4(xt []float64, t, n int) float64 {
+	sum := 0.0
+	for k := range t {
+		q := 0.0
+		for i := range n {
+			v := xt[i*t+k]
+			q += v * v
+		}
+		sum += q * q
+	}
+	return sum
+}
+
 func froSq(s *mat.SymDense) float64 {
 	n := s.SymmetricDim()
 	f := 0.0

@@ -1,19 +1,15 @@
 package vol_test
 
 import (
-	"bufio"
 	"errors"
 	"math"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/floats/scalar"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/folio-rl/folio/internal/realdata"
 	"github.com/folio-rl/folio/internal/seed"
 	"github.com/folio-rl/folio/vol"
 )
@@ -256,16 +252,13 @@ func TestFitAgreesWithNelderMead(t *testing.T) {
 	cases := []series{
 		{"simulated crypto", simulate(vol.GARCH{Mu: 0.2, Omega: 0.5, Alpha: 0.08, Beta: 0.88}, 3000, 400)},
 		{"simulated moderate", simulate(vol.GARCH{Mu: 0.05, Omega: 0.1, Alpha: 0.1, Beta: 0.85}, 2000, 401)},
-	}
-	if closes, ok := realCloses(t, "daily/BTC.csv"); ok {
-		r := make([]float64, len(closes)-1)
-		for i := range r {
-			r[i] = 100 * (closes[i+1]/closes[i] - 1)
-		}
-		cases = append(cases, series{"BTC daily 2017-08..2024-12", r})
+		{"BTC daily 2017-08..2024-12", nil}, // read in the subtest, which skips when the data are absent
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			if c.r == nil {
+				c.r = btcPercentReturns(t)
+			}
 			fit, err := vol.FitGARCH(c.r, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -633,52 +626,14 @@ func TestFitScaleEquivariance(t *testing.T) {
 	}
 }
 
-// realCloses reads the closes of a file under the shared real-data
-// directory (located as ../shared/data/real from the module root), up to
-// 2024-12-31 (later bars are a held-back test period). It skips the test
-// when the data are absent.
-func realCloses(t testing.TB, rel string) ([]float64, bool) {
+// btcPercentReturns returns the daily simple returns of BTC in percent
+// from the shared real data (to 2024-12-31; later bars are a held-back test
+// period), skipping the test when the data are absent.
+func btcPercentReturns(t testing.TB) []float64 {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
+	r := realdata.SimpleReturns(realdata.Closes(t, "daily/BTC.csv"))
+	for i := range r {
+		r[i] *= 100
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skipf("module root not found above the test directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "data", "real", rel)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Skipf("real data not available (%v)", err)
-		return nil, false
-	}
-	defer f.Close()
-	var closes []float64
-	sc := bufio.NewScanner(f)
-	sc.Scan() // header timestamp,open,high,low,close,volume
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), ",")
-		if len(fields) != 6 {
-			t.Fatalf("%s: bad row %q", path, sc.Text())
-		}
-		if fields[0] >= "2025-01-01" {
-			break
-		}
-		c, err := strconv.ParseFloat(fields[4], 64)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		closes = append(closes, c)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return closes, true
+	return r
 }

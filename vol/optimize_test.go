@@ -44,11 +44,7 @@ func TestOptimisersAgree(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			r := c.r
 			if r == nil {
-				closes, _ := realCloses(t, "daily/BTC.csv")
-				r = make([]float64, len(closes)-1)
-				for i := range r {
-					r[i] = 100 * (closes[i+1]/closes[i] - 1)
-				}
+				r = btcPercentReturns(t)
 			}
 			n := len(r)
 			ref, err := vol.FitGARCHGonum(r, &vol.FitOptions{NoStdErr: true})

@@ -3,8 +3,6 @@ package baseline
 import (
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -161,29 +159,4 @@ func checkSimplex(tb testing.TB, what string, w []float64) {
 	if math.Abs(sum-1) > 1e-12 {
 		tb.Fatalf("%s: weights sum to %v (%v)", what, sum, w)
 	}
-}
-
-// realDataDir returns ../shared/data/real relative to the module root, or
-// skips the test when it is absent.
-func realDataDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skipf("module root not found from the test directory")
-		}
-		dir = parent
-	}
-	real := filepath.Join(dir, "..", "shared", "data", "real")
-	if _, err := os.Stat(filepath.Join(real, "daily")); err != nil {
-		tb.Skipf("real data not available at %s: %v", real, err)
-	}
-	return real
 }

@@ -2,13 +2,13 @@ package baseline
 
 import (
 	"math"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"gonum.org/v1/gonum/floats/scalar"
 
 	"github.com/folio-rl/folio/env/market"
+	"github.com/folio-rl/folio/internal/realdata"
 )
 
 // TestRealData runs every method over four years of real Binance daily
@@ -17,12 +17,11 @@ import (
 // must end with exactly the best asset's growth (a hand-checkable identity)
 // and beat ubah. Final wealth and fallbacks are logged for inspection.
 func TestRealData(t *testing.T) {
-	dir := realDataDir(t)
 	opt := market.Defaults()
 	opt.Assets = []string{"BTC", "ETH", "BNB", "XRP", "LTC", "ADA"}
 	opt.Start = time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
 	opt.End = time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC)
-	pan, _, err := market.Load([]string{filepath.Join(dir, "daily")}, opt)
+	pan, _, err := market.Load([]string{realdata.Dir(t, "daily")}, opt)
 	if err != nil {
 		t.Fatalf("loading the real daily data: %v", err)
 	}

@@ -40,6 +40,16 @@ func oneFile(args []string, what string) (string, error) {
 	return args[0], nil
 }
 
+// loadExperiment loads the one experiment file that args must name, with
+// the --set overrides applied.
+func loadExperiment(args, sets []string) (*experiments.Config, error) {
+	file, err := oneFile(args, "experiment file")
+	if err != nil {
+		return nil, err
+	}
+	return experiments.Load(file, sets)
+}
+
 func cmdRun() *command {
 	return &command{
 		name: "run", args: "FILE [--set key=value]... [--out DIR] [--jobs N] [--resume DIR] [--quiet]",
@@ -55,11 +65,7 @@ continues an interrupted run to the same result as an uninterrupted one.`,
 			var rf runFlags
 			rf.define(fs, true)
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-				file, err := oneFile(args, "experiment file")
-				if err != nil {
-					return err
-				}
-				cfg, err := experiments.Load(file, rf.sets)
+				cfg, err := loadExperiment(args, rf.sets)
 				if err != nil {
 					return err
 				}
@@ -82,11 +88,7 @@ func cmdCheck() *command {
 			var rf runFlags
 			rf.define(fs, false)
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-				file, err := oneFile(args, "experiment file")
-				if err != nil {
-					return err
-				}
-				cfg, err := experiments.Load(file, rf.sets)
+				cfg, err := loadExperiment(args, rf.sets)
 				if err != nil {
 					return err
 				}
@@ -127,11 +129,7 @@ directory. Evaluate the saved models with 'folio eval RUN_DIR'.`,
 			var rf runFlags
 			rf.define(fs, true)
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-				file, err := oneFile(args, "experiment file")
-				if err != nil {
-					return err
-				}
-				cfg, err := experiments.Load(file, rf.sets)
+				cfg, err := loadExperiment(args, rf.sets)
 				if err != nil {
 					return err
 				}

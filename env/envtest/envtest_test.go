@@ -295,12 +295,19 @@ func (e *forgetful) Step(dst *env.StepResult, a []float64) error {
 func TestChecksCatchBrokenEnvs(t *testing.T) {
 	p := envtest.RandomPanel(160, 3, 4)
 	fs := envtest.Features(p)
-	base := func() *env.Market {
-		m, err := env.New(p, fs, nil, testCfg())
+	newMarket := func(c env.Config) *env.Market {
+		m, err := env.New(p, fs, nil, c)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return m
+	}
+	base := func() *env.Market { return newMarket(testCfg()) }
+	// fromFirstBar starts every episode at the first bar, whatever the seed.
+	fromFirstBar := func() env.Env {
+		c := testCfg()
+		c.EpisodeStart = env.StartFirst
+		return newMarket(c)
 	}
 	cases := []struct {
 		name  string
@@ -314,25 +321,9 @@ func TestChecksCatchBrokenEnvs(t *testing.T) {
 		{"unseeded noise", func() env.Env { return &noisy{Market: base(), rng: rand.New(rand.NewPCG(1, 2))} }, envtest.Options{}, []string{envtest.CheckDeterminism}},
 		{"step before reset", func() env.Env { return &lenient{Market: base()} }, envtest.Options{}, []string{envtest.CheckStepBeforeReset}},
 		{"close twice", func() env.Env { return &closeOnce{Market: base()} }, envtest.Options{}, []string{envtest.CheckClose}},
-		{"ignores seed", func() env.Env {
-			c := testCfg()
-			c.EpisodeStart = env.StartFirst
-			m, err := env.New(p, fs, nil, c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return m
-		}, envtest.Options{}, []string{envtest.CheckSeeds}},
+		{"ignores seed", fromFirstBar, envtest.Options{}, []string{envtest.CheckSeeds}},
 		{"unsaved state", func() env.Env { return &forgetful{Market: base()} }, envtest.Options{}, []string{envtest.CheckState}},
-		{"ignores seed, declared", func() env.Env {
-			c := testCfg()
-			c.EpisodeStart = env.StartFirst
-			m, err := env.New(p, fs, nil, c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return m
-		}, envtest.Options{SeedInsensitive: true}, nil},
+		{"ignores seed, declared", fromFirstBar, envtest.Options{SeedInsensitive: true}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,118 +1,27 @@
 package guard
 
 import (
-	"bufio"
 	"math"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/folio-rl/folio/env"
 	"github.com/folio-rl/folio/env/market"
+	"github.com/folio-rl/folio/internal/realdata"
 	"github.com/folio-rl/folio/internal/seed"
 )
 
-// realDataDir returns ../shared/data/real relative to the module root (the
-// directory holding go.mod), skipping the test when it is absent.
-func realDataDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			t.Skipf("no go.mod above the package directory")
-		}
-		dir = up
-	}
-	real := filepath.Join(dir, "..", "shared", "data", "real")
-	if _, err := os.Stat(real); err != nil {
-		t.Skipf("real data not available at %s: %v", real, err)
-	}
-	return real
-}
-
-// loadDaily reads daily/<asset>.csv for each asset (timestamp, open, high,
-// low, close, volume; see PROVENANCE.md) and builds a panel of the bars in
-// [from, to) that every asset has. A small reader of our own keeps this
-// test independent of the market loaders.
+// loadDaily builds a panel of the daily bars in [from, to) (YYYY-MM-DD)
+// that every asset has, from internal/realdata's reader (not the market
+// loaders, which keeps this test independent of them), skipping the test
+// when the data are absent.
 func loadDaily(t *testing.T, assets []string, from, to string) *market.Panel {
 	t.Helper()
-	dir := realDataDir(t)
-	lo, _ := time.Parse(time.DateOnly, from)
-	hi, _ := time.Parse(time.DateOnly, to)
-	rows := make([]map[int64][5]float64, len(assets))
-	for a, name := range assets {
-		f, err := os.Open(filepath.Join(dir, "daily", name+".csv"))
-		if err != nil {
-			t.Skipf("real data: %v", err)
-		}
-		rows[a] = map[int64][5]float64{}
-		sc := bufio.NewScanner(f)
-		sc.Scan() // header
-		for sc.Scan() {
-			fields := strings.Split(sc.Text(), ",")
-			ts, err := time.Parse(time.RFC3339, fields[0])
-			if err != nil || len(fields) != 6 {
-				t.Fatalf("%s: bad row %q", name, sc.Text())
-			}
-			if ts.Before(lo) || !ts.Before(hi) {
-				continue
-			}
-			var v [5]float64
-			for k := range v {
-				if v[k], err = strconv.ParseFloat(fields[k+1], 64); err != nil {
-					t.Fatalf("%s: %v", name, err)
-				}
-			}
-			rows[a][ts.Unix()] = v
-		}
-		f.Close()
-	}
-	var times []int64
-	for ts := range rows[0] {
-		ok := true
-		for a := range assets {
-			_, ok2 := rows[a][ts]
-			ok = ok && ok2
-		}
-		if ok {
-			times = append(times, ts)
-		}
-	}
-	slicesSort(times)
-	n := len(assets)
-	spec := market.PanelSpec{Assets: assets, Times: times, Interval: 24 * time.Hour,
-		Open: make([]float64, len(times)*n), High: make([]float64, len(times)*n), Low: make([]float64, len(times)*n),
-		Close: make([]float64, len(times)*n), Volume: make([]float64, len(times)*n)}
-	for s, ts := range times {
-		for a := range assets {
-			v := rows[a][ts]
-			k := s*n + a
-			spec.Open[k], spec.High[k], spec.Low[k], spec.Close[k], spec.Volume[k] = v[0], v[1], v[2], v[3], v[4]
-		}
-	}
-	p, err := market.NewPanel(spec)
+	p, err := market.NewPanel(market.PanelSpec(*realdata.Daily(t, assets, realdata.Date(from), realdata.Date(to))))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func slicesSort(x []int64) {
-	for i := 1; i < len(x); i++ {
-		for j := i; j > 0 && x[j] < x[j-1]; j-- {
-			x[j], x[j-1] = x[j-1], x[j]
-		}
-	}
 }
 
 func TestRealDataAdversarial(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/folio-rl/folio/internal/realdata"
 	"github.com/folio-rl/folio/internal/seed"
 )
 
@@ -69,7 +70,7 @@ func BenchmarkParseCSV(b *testing.B) {
 // BenchmarkLoadRealHourly loads ../shared/data/real/hourly (8 files, ~26 MB)
 // into a forward-filled panel: read, validate, align, build, fingerprint.
 func BenchmarkLoadRealHourly(b *testing.B) {
-	dir := filepath.Join(realDataDir(b), "hourly")
+	dir := realdata.Dir(b, "hourly")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
 	var size int64
 	for _, f := range files {

@@ -9,31 +9,6 @@ import (
 	"time"
 )
 
-// realDataDir returns ../shared/data/real relative to the module root (the
-// directory holding go.mod), or skips the test when it is absent.
-func realDataDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("real data: no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	real := filepath.Join(dir, "..", "shared", "data", "real")
-	if _, err := os.Stat(filepath.Join(real, "PROVENANCE.md")); err != nil {
-		t.Skipf("real data not present at %s: %v", real, err)
-	}
-	return real
-}
-
 // writeFile writes content to dir/name and returns the path.
 func writeFile(t testing.TB, dir, name, content string) string {
 	t.Helper()

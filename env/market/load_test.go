@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/folio-rl/folio/internal/realdata"
 )
 
 func TestLoadDirectory(t *testing.T) {
@@ -194,7 +196,7 @@ func TestLoadOptionsAndErrors(t *testing.T) {
 // those PROVENANCE.md lists (up to each file's last bar: the files here stop
 // before the held-back period).
 func TestLoadRealFiles(t *testing.T) {
-	root := realDataDir(t)
+	root := realdata.Dir(t)
 	prov, err := os.ReadFile(filepath.Join(root, "PROVENANCE.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +306,7 @@ func provenanceZeroVolume(prov string) map[string]int {
 }
 
 func TestLoadRealPanels(t *testing.T) {
-	root := realDataDir(t)
+	root := realdata.Dir(t)
 	// Daily: no gaps; the common range runs from SHIB's first day to XMR's
 	// delisting (PROVENANCE.md): 2021-05-10 .. 2024-02-20, 1017 days.
 	p, rep, err := Load([]string{filepath.Join(root, "daily")}, LoadOptions{})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/folio-rl/folio/internal/realdata"
 	"github.com/folio-rl/folio/internal/seed"
 )
 
@@ -185,7 +186,7 @@ func seriesEqual(a, b *Series) bool {
 // every complete bucket: open, high, low and close bit for bit, volume to a
 // few ulps.
 func TestResampleReproducesRealData(t *testing.T) {
-	root := realDataDir(t)
+	root := realdata.Dir(t)
 	// Volume is a float sum of k ≤ 6 values, each parsed with relative error
 	// ≤ 2^-53, with k−1 rounded additions; the reference is one parsed
 	// decimal. The relative difference is therefore ≤ (2k−1+1)·2^-53 =

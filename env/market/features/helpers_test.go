@@ -1,18 +1,14 @@
 package features_test
 
 import (
-	"bufio"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/folio-rl/folio/env/market"
+	"github.com/folio-rl/folio/internal/realdata"
 	"github.com/folio-rl/folio/internal/seed"
 	"github.com/folio-rl/folio/vol"
 )
@@ -101,80 +97,11 @@ func perturbAfter(tb testing.TB, p *market.Panel, t0 int, rng *rand.Rand) *marke
 }
 
 // realDailyPanel builds a panel of the named daily files from the shared
-// real data (../shared/data/real from the module root) on the calendar
-// common to all of them, up to 2024-12-31 (later bars are held back). It
-// skips the test when the data are absent.
+// real data on the calendar common to all of them, up to 2024-12-31 (later
+// bars are held back). It skips the test when the data are absent.
 func realDailyPanel(tb testing.TB, assets ...string) *market.Panel {
 	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("module root not found")
-		}
-		dir = parent
-	}
-	base := filepath.Join(dir, "..", "shared", "data", "real", "daily")
-	type bar struct{ o, h, l, c, v float64 }
-	series := make([]map[int64]bar, len(assets))
-	for a, name := range assets {
-		f, err := os.Open(filepath.Join(base, name+".csv"))
-		if err != nil {
-			tb.Skipf("real data not available (%v)", err)
-		}
-		series[a] = map[int64]bar{}
-		sc := bufio.NewScanner(f)
-		sc.Scan()
-		for sc.Scan() {
-			fs := strings.Split(sc.Text(), ",")
-			ts, err := time.Parse(time.RFC3339, fs[0])
-			if err != nil {
-				tb.Fatal(err)
-			}
-			if ts.Year() >= 2025 {
-				break
-			}
-			var x [5]float64
-			for j := range x {
-				if x[j], err = strconv.ParseFloat(fs[j+1], 64); err != nil {
-					tb.Fatal(err)
-				}
-			}
-			series[a][ts.Unix()] = bar{x[0], x[1], x[2], x[3], x[4]}
-		}
-		f.Close()
-	}
-	var times []int64
-	for ts := range series[0] {
-		ok := true
-		for _, s := range series[1:] {
-			if _, in := s[ts]; !in {
-				ok = false
-			}
-		}
-		if ok {
-			times = append(times, ts)
-		}
-	}
-	slices.Sort(times)
-	spec := market.PanelSpec{Assets: assets, Times: times, Interval: 24 * time.Hour}
-	for _, ts := range times {
-		for _, s := range series {
-			b := s[ts]
-			spec.Open = append(spec.Open, b.o)
-			spec.High = append(spec.High, b.h)
-			spec.Low = append(spec.Low, b.l)
-			spec.Close = append(spec.Close, b.c)
-			spec.Volume = append(spec.Volume, b.v)
-		}
-	}
-	p, err := market.NewPanel(spec)
+	p, err := market.NewPanel(market.PanelSpec(*realdata.Daily(tb, assets, time.Time{}, time.Time{})))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,13 +1,12 @@
 package regime
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/folio-rl/folio/env/market"
+	"github.com/folio-rl/folio/internal/realdata"
 	"github.com/folio-rl/folio/internal/seed"
 )
 
@@ -17,26 +16,9 @@ import (
 // are absent.
 func realPanel(t *testing.T, names []string, start, end time.Time) *market.Panel {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("regime: module root not found; skipping real-data check")
-		}
-		dir = filepath.Dir(dir)
-	}
-	daily := filepath.Join(dir, "..", "shared", "data", "real", "daily")
 	paths := make([]string, len(names))
 	for i, n := range names {
-		paths[i] = filepath.Join(daily, n+".csv")
-		if _, err := os.Stat(paths[i]); err != nil {
-			t.Skipf("regime: real data not available (%v); skipping", err)
-		}
+		paths[i] = realdata.Dir(t, "daily", n+".csv")
 	}
 	opt := market.Defaults()
 	opt.Start, opt.End = start, end

@@ -1,38 +1,13 @@
 package synth
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/folio-rl/folio/env/market"
+	"github.com/folio-rl/folio/internal/realdata"
 )
-
-// realDataDir returns ../shared/data/real relative to the module root (the
-// directory holding go.mod), or skips the test when it is absent.
-func realDataDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skipf("synth: module root not found from the test directory; skipping real-data check")
-		}
-		dir = parent
-	}
-	real := filepath.Join(dir, "..", "shared", "data", "real")
-	if _, err := os.Stat(filepath.Join(real, "daily")); err != nil {
-		t.Skipf("synth: real data not found at %s (%v); skipping real-data check", real, err)
-	}
-	return real
-}
 
 // realLastBar is the open time of the last real bar used: the data after it
 // are held back as a locked-box test period (see PROVENANCE.md).
@@ -42,7 +17,7 @@ func realLastBar() time.Time { return time.Date(2024, 12, 31, 0, 0, 0, 0, time.U
 // calendar from start (zero: the common range) to realLastBar.
 func loadReal(t testing.TB, names []string, start time.Time) *market.Panel {
 	t.Helper()
-	dir := filepath.Join(realDataDir(t), "daily")
+	dir := realdata.Dir(t, "daily")
 	paths := make([]string, len(names))
 	for i, n := range names {
 		paths[i] = filepath.Join(dir, n+".csv")
@@ -60,7 +35,7 @@ func loadReal(t testing.TB, names []string, start time.Time) *market.Panel {
 // file but PAXG, a gold token: the synthetic market has no such asset).
 func realDailyAssets(t testing.TB) []string {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(realDataDir(t), "daily", "*.csv"))
+	paths, err := filepath.Glob(filepath.Join(realdata.Dir(t, "daily"), "*.csv"))
 	if err != nil || len(paths) == 0 {
 		t.Skipf("synth: no daily CSVs found; skipping real-data check")
 	}
