@@ -3,6 +3,7 @@ package experiments
 import (
 	"encoding"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -108,7 +109,9 @@ func (c *Config) Set(assign string) error {
 		return &ConfigError{File: "--set", Msg: fmt.Sprintf("%q is not key.path=value", assign), Fix: "write e.g. --set costs.taker_bps=25"}
 	}
 	if key == "data.path" {
-		c.Data.Paths = []string{unquote(val)}
+		// A path on the command line is relative to the working directory
+		// (paths inside the file are relative to the file).
+		c.Data.Paths = []string{absPath(unquote(val))}
 		c.Data.Source = "files"
 		return nil
 	}
@@ -132,7 +135,24 @@ func (c *Config) Set(assign string) error {
 		}
 		return e
 	}
-	return setPath(reflect.ValueOf(c).Elem(), key, path, val)
+	if err := setPath(reflect.ValueOf(c).Elem(), key, path, val); err != nil {
+		return err
+	}
+	if key == "data.paths" {
+		for i, p := range c.Data.Paths {
+			c.Data.Paths[i] = absPath(p)
+		}
+	}
+	return nil
+}
+
+// absPath makes p absolute against the working directory (p unchanged if
+// that fails).
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }
 
 // setPath sets the field at path inside struct value v.
