@@ -19,27 +19,38 @@ import (
 //
 // which is also PyTorch's torch.optim.Adam (without weight decay) up to
 // rounding. M, V and Step are the optimiser state saved in checkpoints.
-type Adam struct {
+type Adam = AdamOf[float64]
+
+// Adam32 is Adam over float32 parameters with float32 moments: every
+// operation of the step is a float32 operation (PyTorch's single-precision
+// Adam), with the bias corrections computed in float64 and rounded.
+type Adam32 = AdamOf[float32]
+
+// AdamOf is Adam for parameters of element type T.
+type AdamOf[T Float] struct {
 	Beta1, Beta2 float64 // moment decay rates, in [0, 1)
 	Eps          float64 // added to √v̂; PPO uses 1e-5 (CleanRL), PyTorch's default is 1e-8
-	M, V         []float64
+	M, V         []T
 	Step         int // steps taken so far (t of the last step)
 }
 
 // NewAdam returns Adam state for n parameters.
-func NewAdam(n int, beta1, beta2, eps float64) *Adam {
-	return &Adam{Beta1: beta1, Beta2: beta2, Eps: eps, M: make([]float64, n), V: make([]float64, n)}
+func NewAdam(n int, beta1, beta2, eps float64) *Adam { return NewAdamOf[float64](n, beta1, beta2, eps) }
+
+// NewAdamOf returns Adam state for n parameters of element type T.
+func NewAdamOf[T Float](n int, beta1, beta2, eps float64) *AdamOf[T] {
+	return &AdamOf[T]{Beta1: beta1, Beta2: beta2, Eps: eps, M: make([]T, n), V: make([]T, n)}
 }
 
 // Update takes one step of size lr on theta given its gradient.
-func (a *Adam) Update(theta, grad []float64, lr float64) {
+func (a *AdamOf[T]) Update(theta, grad []T, lr float64) {
 	a.UpdateScaled(theta, grad, lr, 1)
 }
 
 // UpdateScaled takes one step with the gradient scale·grad (gradient
 // clipping folded into the step; grad is not modified). The result is
 // bit-identical to scaling grad first and calling Update.
-func (a *Adam) UpdateScaled(theta, grad []float64, lr, scale float64) {
+func (a *AdamOf[T]) UpdateScaled(theta, grad []T, lr, scale float64) {
 	if len(theta) != len(a.M) || len(grad) != len(a.M) {
 		panic("nets: Adam.Update: length mismatch")
 	}
@@ -49,17 +60,20 @@ func (a *Adam) UpdateScaled(theta, grad []float64, lr, scale float64) {
 
 // AdamStep is one Adam step's constants, for applying the step to parts of
 // the parameter vector separately (on several goroutines).
-type AdamStep struct {
-	a    *Adam
+type AdamStep = AdamStepOf[float64]
+
+// AdamStepOf is AdamStep for element type T.
+type AdamStepOf[T Float] struct {
+	a    *AdamOf[T]
 	args vec.AdamArgs
 }
 
 // Begin advances the step count and returns the step's constants; Apply
 // then updates index ranges of theta, which together must cover it once.
-func (a *Adam) Begin(lr, scale float64) AdamStep {
+func (a *AdamOf[T]) Begin(lr, scale float64) AdamStepOf[T] {
 	a.Step++
 	t := float64(a.Step)
-	return AdamStep{a: a, args: vec.AdamArgs{
+	return AdamStepOf[T]{a: a, args: vec.AdamArgs{
 		OneMinusB1: 1 - a.Beta1, B1: a.Beta1, OneMinusB2: 1 - a.Beta2, B2: a.Beta2,
 		C1: 1 / (1 - math.Pow(a.Beta1, t)), NegLR: -lr, C2: 1 / (1 - math.Pow(a.Beta2, t)), Eps: a.Eps,
 		Scale: scale,
@@ -67,25 +81,37 @@ func (a *Adam) Begin(lr, scale float64) AdamStep {
 }
 
 // Apply updates theta[lo:hi] (and the moments) from grad[lo:hi].
-func (s *AdamStep) Apply(theta, grad []float64, lo, hi int) {
+func (s *AdamStepOf[T]) Apply(theta, grad []T, lo, hi int) {
 	if len(theta) != len(s.a.M) || len(grad) != len(s.a.M) {
 		panic("nets: AdamStep.Apply: length mismatch")
 	}
-	vec.Adam(theta[lo:hi], grad[lo:hi], s.a.M[lo:hi], s.a.V[lo:hi], &s.args)
+	th, g, m, v := theta[lo:hi], grad[lo:hi], s.a.M[lo:hi], s.a.V[lo:hi]
+	switch p := any(&th).(type) {
+	case *[]float64:
+		vec.Adam(*p, *any(&g).(*[]float64), *any(&m).(*[]float64), *any(&v).(*[]float64), &s.args)
+	case *[]float32:
+		vec.Adam32(*p, *any(&g).(*[]float32), *any(&m).(*[]float32), *any(&v).(*[]float32), &s.args)
+	}
 }
 
 // Reset clears the moments and the step count.
-func (a *Adam) Reset() {
+func (a *AdamOf[T]) Reset() {
 	clear(a.M)
 	clear(a.V)
 	a.Step = 0
 }
 
-// GradNorm returns the Euclidean norm of g. The plain sum of squares is
-// used when it is safely inside float64's range, otherwise a scaled sum
-// that neither overflows nor underflows.
-func GradNorm(g []float64) float64 {
-	ssq := vec.SumSquares(g)
+// GradNorm returns the Euclidean norm of g, accumulated in float64. The
+// plain sum of squares is used when it is safely inside float64's range,
+// otherwise a scaled sum that neither overflows nor underflows.
+func GradNorm[T Float](g []T) float64 {
+	var ssq float64
+	switch p := any(&g).(type) {
+	case *[]float64:
+		ssq = vec.SumSquares(*p)
+	case *[]float32:
+		ssq = vec.SumSquares32(*p)
+	}
 	if ssq > 1e-280 && ssq < 1e280 {
 		return math.Sqrt(ssq)
 	}
@@ -98,7 +124,7 @@ func GradNorm(g []float64) float64 {
 		if v == 0 {
 			continue
 		}
-		av := math.Abs(v)
+		av := math.Abs(float64(v))
 		if math.IsInf(av, 0) {
 			return av
 		}
@@ -113,8 +139,15 @@ func GradNorm(g []float64) float64 {
 }
 
 // SoftUpdate sets target ← τ·online + (1−τ)·target element-wise (Polyak
-// averaging of target networks).
-func SoftUpdate(target, online []float64, tau float64) { vec.Lerp(target, online, tau) }
+// averaging of target networks), in T's precision.
+func SoftUpdate[T Float](target, online []T, tau float64) {
+	switch p := any(&target).(type) {
+	case *[]float64:
+		vec.Lerp(*p, *any(&online).(*[]float64), tau)
+	case *[]float32:
+		vec.Lerp32(*p, *any(&online).(*[]float32), tau)
+	}
+}
 
 // ClipScale returns the factor ClipGradNorm applies for a gradient of the
 // given norm: maxNorm/(norm+1e-6) when that is below one and maxNorm > 0,
@@ -134,13 +167,16 @@ func ClipScale(norm, maxNorm float64) float64 {
 // maxNorm/(norm+1e-6), applied only when below one), and returns the norm
 // before clipping. maxNorm ≤ 0 disables clipping. A non-finite norm is
 // returned without touching g so the caller can report divergence.
-func ClipGradNorm(g []float64, maxNorm float64) float64 {
+func ClipGradNorm[T Float](g []T, maxNorm float64) float64 {
 	norm := GradNorm(g)
 	if maxNorm <= 0 || math.IsNaN(norm) || math.IsInf(norm, 0) {
 		return norm
 	}
 	if c := ClipScale(norm, maxNorm); c < 1 {
-		vec.Scale(g, c)
+		c := T(c)
+		for i := range g {
+			g[i] *= c
+		}
 	}
 	return norm
 }

@@ -152,6 +152,16 @@ type Feed struct {
 	vol     Node // VolTiming: N×len(VolFeatures)
 }
 
+// Whole returns the input node that holds the whole observation vector
+// (the flat trunk's only observation input) and true, or false when the
+// net reads the observation through several inputs (the assets trunk) and
+// needs Fill. A batch of observations can then be written into the node
+// directly (row-major, ObsLen values per row), or bound (BindInput).
+func (f *Feed) Whole() (Node, bool) {
+	only := f.obs >= 0 && f.assets < 0 && f.globals < 0 && f.stats < 0 && f.vol < 0
+	return f.obs, only
+}
+
 // Fill writes observation obs (length ObsLen) into batch row of dst.
 func (f *Feed) Fill(dst Inputs, row int, obs []float64) {
 	a := &f.arch

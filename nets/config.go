@@ -62,10 +62,20 @@ type Config struct {
 	// reference graphs; same results to ~1e-12, much slower).
 	Backend string `toml:"backend"`
 	// Parallel runs independent towers (separate actor and critic, TD3's
-	// twin critics) on two goroutines in the native backend. Results are
+	// twin critics), or else the halves of large matrix products, and the
+	// optimiser step on two goroutines in the native backend. Results are
 	// bit-identical either way.
 	Parallel bool `toml:"parallel"`
+	// Precision of the networks, gradients and optimiser state: "float64"
+	// or "float32" (native backend only: the matrix kernel then runs eight
+	// lanes per instruction instead of four and moves half the memory, as
+	// PyTorch's default precision). Empty means "float64". Each algorithm
+	// chooses its default by measurement (see its Defaults).
+	Precision string `toml:"precision"`
 }
+
+// Float32 reports whether the configuration asks for float32 networks.
+func (c *Config) Float32() bool { return c.Precision == PrecisionFloat32 }
 
 // ObsLayout is the observation layout an architecture is built for (from
 // the env's Spec and Layout).
@@ -120,6 +130,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Backend != BackendNative && c.Backend != BackendGorgonia {
 		return fmt.Errorf("backend %q (want %q or %q)", c.Backend, BackendNative, BackendGorgonia)
+	}
+	switch c.Precision {
+	case "", PrecisionFloat64:
+	case PrecisionFloat32:
+		if c.Backend != BackendNative {
+			return fmt.Errorf("precision %q needs backend %q (gorgonia graphs run in float64)", c.Precision, BackendNative)
+		}
+	default:
+		return fmt.Errorf("precision %q (want %q or %q)", c.Precision, PrecisionFloat64, PrecisionFloat32)
 	}
 	return nil
 }

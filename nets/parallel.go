@@ -1,14 +1,14 @@
 package nets
 
 import (
-	"runtime"
 	"sort"
-	"sync"
+
+	"github.com/folio-rl/folio/nets/internal/par"
 )
 
 // planGroups splits the net's components into two groups of similar
 // multiply-add counts (largest first, each to the lighter group).
-func (ps *Pass) planGroups() {
+func (ps *PassOf[T]) planGroups() {
 	n := ps.net
 	order := make([]int, n.ncomp)
 	for i := range order {
@@ -30,84 +30,79 @@ func (ps *Pass) planGroups() {
 	}
 }
 
-type job struct {
-	ps       *Pass
+// towers runs the components of group part, forward or backward: the
+// Task that executes independent towers on two goroutines.
+type towers[T Float] struct {
+	ps       *PassOf[T]
 	backward bool
 }
 
-type worker struct {
-	in   chan job
-	done chan struct{}
-	once sync.Once
-}
-
-func (w *worker) stop() { w.once.Do(func() { close(w.in) }) }
-
-func (w *worker) loop() {
-	for j := range w.in {
-		for _, c := range j.ps.groups[1] {
-			if j.backward {
-				j.ps.backwardComp(c)
-			} else {
-				j.ps.forwardComp(c)
-			}
+func (t *towers[T]) Run(part int) {
+	for _, c := range t.ps.groups[part] {
+		if t.backward {
+			t.ps.backwardComp(c)
+		} else {
+			t.ps.forwardComp(c)
 		}
-		j = job{} // drop the reference so an idle worker keeps no Pass alive
-		w.done <- struct{}{}
 	}
 }
 
-// SetParallel turns two-goroutine execution on or off. When on and the
-// net has at least two components (for example separate actor and critic
-// towers), Forward and Backward run them on the caller's goroutine and one
-// helper goroutine; a single-component net instead splits each large
-// matrix product by columns between two goroutines. Results are
-// bit-identical to serial execution either way: components share no
-// writable memory, and column splits fall on tile boundaries.
-// Helper goroutines end at Close or when the Pass is garbage collected.
-func (ps *Pass) SetParallel(on bool) {
+// SetParallel turns two-goroutine execution on or off with a helper
+// goroutine of the Pass's own (SetRunner shares one). When on and the net
+// has at least two components (for example separate actor and critic
+// towers), Forward and Backward run them on the caller's goroutine and the
+// helper; a single-component net instead splits each large matrix product
+// by columns between the two. Results are bit-identical to serial
+// execution either way: components share no writable memory, and column
+// splits fall on tile boundaries. The helper ends at Close or when the
+// Pass is garbage collected.
+func (ps *PassOf[T]) SetParallel(on bool) {
 	if !on {
 		ps.Close()
 		return
 	}
-	if ps.net.ncomp == 1 {
-		ps.ws[0].SetParallel(true)
+	if ps.run != nil {
 		return
 	}
-	if ps.par || ps.net.ncomp < 2 {
-		return
-	}
-	w := &worker{in: make(chan job), done: make(chan struct{})}
-	go w.loop()
-	ps.w = w
-	ps.par = true
-	runtime.AddCleanup(ps, func(w *worker) { w.stop() }, w)
+	ps.SetRunner(NewRunner())
+	ps.ownRun = true
 }
 
-// Close stops the helper goroutine of a parallel Pass. It is idempotent;
-// the Pass keeps working serially afterwards.
-func (ps *Pass) Close() {
+// SetRunner runs the Pass's parallel work (see SetParallel) on r's helper
+// goroutine; nil turns parallel execution off. One Runner may serve every
+// executor and optimiser step of an agent, as long as they are not used
+// concurrently: at most two goroutines then compute at any time.
+func (ps *PassOf[T]) SetRunner(r *Runner) {
+	ps.Close()
+	ps.run = r
+	if r == nil {
+		return
+	}
+	if ps.net.ncomp >= 2 {
+		ps.par = true
+		return
+	}
 	for i := range ps.ws {
-		ps.ws[i].SetParallel(false)
+		ps.ws[i].SetRunner(r.r)
 	}
-	if !ps.par {
-		return
-	}
-	ps.par = false
-	ps.w.stop()
-	ps.w = nil
 }
 
-func (ps *Pass) runParallel(backward bool) {
-	ps.w.in <- job{ps: ps, backward: backward}
-	for _, c := range ps.groups[0] {
-		if backward {
-			ps.backwardComp(c)
-		} else {
-			ps.forwardComp(c)
-		}
+// Close detaches the Pass from its helper goroutine (stopping it if the
+// Pass started it with SetParallel). It is idempotent; the Pass keeps
+// working serially afterwards.
+func (ps *PassOf[T]) Close() {
+	for i := range ps.ws {
+		ps.ws[i].SetRunner(nil)
 	}
-	<-ps.w.done
+	if ps.ownRun {
+		ps.run.Close()
+	}
+	ps.run, ps.ownRun, ps.par = nil, false, false
+}
+
+func (ps *PassOf[T]) runParallel(backward bool) {
+	ps.tw = towers[T]{ps: ps, backward: backward}
+	ps.run.r.Run(&ps.tw)
 }
 
 // Task is work in two parts that may run concurrently (they must not
@@ -117,35 +112,19 @@ type Task interface {
 }
 
 // Runner runs a Task's part 0 on the caller's goroutine and part 1 on one
-// helper goroutine, without allocating: algorithms use it to split
-// element-wise work such as an optimiser step over the two cores. The
-// helper ends at Close or when the Runner is garbage collected.
+// helper goroutine, without allocating: executors (SetRunner) and
+// algorithms (element-wise work such as an optimiser step) share it, so
+// that an agent computes on at most two goroutines. The helper busy-waits
+// for a few tens of microseconds after each task (waking a parked
+// goroutine costs more than many of our tasks take), then parks. A Runner
+// is used by one goroutine at a time and tasks must not nest. The helper
+// ends at Close or when the Runner is garbage collected.
 type Runner struct {
-	w *worker2
+	r *par.Runner
 }
-
-type worker2 struct {
-	in   chan Task
-	done chan struct{}
-	once sync.Once
-}
-
-func (w *worker2) stop() { w.once.Do(func() { close(w.in) }) }
 
 // NewRunner starts a Runner's helper goroutine.
-func NewRunner() *Runner {
-	w := &worker2{in: make(chan Task), done: make(chan struct{})}
-	go func() {
-		for t := range w.in {
-			t.Run(1)
-			t = nil
-			w.done <- struct{}{}
-		}
-	}()
-	r := &Runner{w: w}
-	runtime.AddCleanup(r, func(w *worker2) { w.stop() }, w)
-	return r
-}
+func NewRunner() *Runner { return &Runner{r: par.New()} }
 
 // Run runs t.Run(0) here and t.Run(1) on the helper and returns when both
 // are done. A nil Runner runs both parts on the caller, in order.
@@ -155,14 +134,12 @@ func (r *Runner) Run(t Task) {
 		t.Run(1)
 		return
 	}
-	r.w.in <- t
-	t.Run(0)
-	<-r.w.done
+	r.r.Run(t)
 }
 
 // Close stops the helper goroutine; the Runner must not be used after.
 func (r *Runner) Close() {
 	if r != nil {
-		r.w.stop()
+		r.r.Close()
 	}
 }

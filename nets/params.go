@@ -130,6 +130,21 @@ func (l *Layout) Init(dst []float64, rng *rand.Rand) {
 	}
 }
 
+// InitTo is Layout.Init for a parameter vector of element type T: the
+// same draws from rng in the same order, rounded to T, so that a float32
+// network starts from the float64 network's weights rounded.
+func InitTo[T Float](dst []T, l *Layout, rng *rand.Rand) {
+	if d, ok := any(dst).([]float64); ok {
+		l.Init(d, rng)
+		return
+	}
+	tmp := make([]float64, len(dst))
+	l.Init(tmp, rng)
+	for i, v := range tmp {
+		dst[i] = T(v)
+	}
+}
+
 // OrthogonalTo fills dst (rows×cols, row-major) with gain·Q where Q has
 // orthonormal columns (rows ≥ cols) or orthonormal rows (rows < cols),
 // following torch.nn.init.orthogonal_: QR-decompose a standard normal
@@ -170,14 +185,24 @@ func OrthogonalTo(dst []float64, rows, cols int, gain float64, rng *rand.Rand) {
 	}
 }
 
-// Params is a parameter vector laid out by a Net's Layout and its
+// Float is the element type of a native executor and its parameters:
+// float64 (the reference precision) or float32.
+type Float interface{ float32 | float64 }
+
+// Params is a float64 parameter vector laid out by a Net's Layout and its
 // gradient. Executors read Value and accumulate into Grad; Grad may be nil
 // for parameters that are never differentiated (target networks). Both are
 // usually views of larger slabs shared by several nets, so that one
 // optimiser step and one gradient norm cover an agent's whole state.
-type Params struct {
-	Value []float64
-	Grad  []float64
+type Params = ParamsOf[float64]
+
+// Params32 is a float32 parameter vector and gradient (for Pass32).
+type Params32 = ParamsOf[float32]
+
+// ParamsOf is a parameter vector and its gradient with element type T.
+type ParamsOf[T Float] struct {
+	Value []T
+	Grad  []T
 }
 
 // Split cuts value and grad (grad may be nil) into consecutive Params of

@@ -7,43 +7,61 @@ import (
 	"github.com/folio-rl/folio/nets/internal/vec"
 )
 
-// Pass is the native executor of a Net: forward and backward passes for a
-// fixed batch size over the parameters it is bound to, with every buffer
-// allocated once by NewPass. Forward and Backward do not allocate.
+// Pass is the native executor of a Net in float64: forward and backward
+// passes for a fixed batch size over the parameters it is bound to, with
+// every buffer allocated once by NewPass. Forward and Backward do not
+// allocate.
 //
 // Buffers returned by Input, Output, OutputGrad and InputGrad belong to
 // the Pass and stay valid (same backing array) for its lifetime. A Pass is
 // not safe for concurrent use; independent towers of one Net run
 // concurrently inside Forward and Backward when SetParallel is on.
-type Pass struct {
+type Pass = PassOf[float64]
+
+// Pass32 is the native executor in float32: parameters, activations,
+// gradients and every product are float32 (the matrix kernel runs eight
+// lanes per instruction instead of four), as in PyTorch's default
+// precision.
+type Pass32 = PassOf[float32]
+
+// PassOf is the native executor of a Net with element type T (see Pass).
+type PassOf[T Float] struct {
 	net     *Net
 	batch   int
-	p       Params
-	val     [][]float64
-	grad    [][]float64
+	p       ParamsOf[T]
+	val     [][]T
+	grad    [][]T
 	argmax  [][]int32
-	clears  [][][]float64    // per component, gradient buffers Backward zeroes first
-	ws      []gemm.Workspace // per component, so components can run concurrently
-	noParam bool             // BackwardInputs: skip parameter gradients
-	// parallel execution of components
-	par    bool
-	groups [2][]int // component indices run by the caller / the worker
-	w      *worker
+	clears  [][][]T               // per component, gradient buffers Backward zeroes first
+	ws      []gemm.WorkspaceOf[T] // per component, so components can run concurrently
+	noParam bool                  // BackwardInputs: skip parameter gradients
+	// parallel execution
+	run    *Runner   // helper goroutine, nil when serial
+	ownRun bool      // run was started by SetParallel
+	par    bool      // run executes towers (else it splits products)
+	groups [2][]int  // component indices run by the caller / the helper
+	tw     towers[T] // the posted tower task
 }
 
-// NewPass returns a native executor of n for batch items, bound to p
-// (p.Value of length n.NumParams(); p.Grad may be nil if Backward is never
-// called). The Pass reads p.Value at every Forward, so in-place optimiser
-// steps and checkpoint loads are seen without rebinding.
-func (n *Net) NewPass(batch int, p Params) *Pass {
+// NewPass returns a native float64 executor of n for batch items, bound to
+// p (p.Value of length n.NumParams(); p.Grad may be nil if Backward is
+// never called). The Pass reads p.Value at every Forward, so in-place
+// optimiser steps and checkpoint loads are seen without rebinding.
+func (n *Net) NewPass(batch int, p Params) *Pass { return NewPassOf(n, batch, p) }
+
+// NewPass32 is NewPass in float32.
+func (n *Net) NewPass32(batch int, p Params32) *Pass32 { return NewPassOf(n, batch, p) }
+
+// NewPassOf is NewPass for element type T.
+func NewPassOf[T Float](n *Net, batch int, p ParamsOf[T]) *PassOf[T] {
 	if batch <= 0 {
 		panic("nets: NewPass: batch must be positive")
 	}
 	if len(p.Value) != n.layout.Len || (p.Grad != nil && len(p.Grad) != n.layout.Len) {
 		panic("nets: NewPass: parameter length mismatch")
 	}
-	ps := &Pass{net: n, batch: batch, p: p,
-		val: make([][]float64, len(n.nodes)), grad: make([][]float64, len(n.nodes)),
+	ps := &PassOf[T]{net: n, batch: batch, p: p,
+		val: make([][]T, len(n.nodes)), grad: make([][]T, len(n.nodes)),
 		argmax: make([][]int32, len(n.nodes))}
 	for i, nd := range n.nodes {
 		size := batch * nd.rows * nd.cols
@@ -53,15 +71,15 @@ func (n *Net) NewPass(batch int, p Params) *Pass {
 			ps.grad[i] = ps.grad[nd.in[0]]
 			continue
 		}
-		ps.val[i] = make([]float64, size)
+		ps.val[i] = make([]T, size)
 		if nd.needGrad || nd.op == opDense || isOutput(n, Node(i)) {
-			ps.grad[i] = make([]float64, size)
+			ps.grad[i] = make([]T, size)
 		}
 		if nd.op == opPoolMax {
 			ps.argmax[i] = make([]int32, size)
 		}
 	}
-	ps.ws = make([]gemm.Workspace, n.ncomp)
+	ps.ws = make([]gemm.WorkspaceOf[T], n.ncomp)
 	ps.planClears()
 	ps.planGroups()
 	return ps
@@ -71,7 +89,7 @@ func (n *Net) NewPass(batch int, p Params) *Pass {
 // zero before accumulating: those of every non-input node and of
 // differentiated inputs, except storage shared with an output (a reshape is
 // a view), whose gradient the caller supplies.
-func (ps *Pass) planClears() {
+func (ps *PassOf[T]) planClears() {
 	n := ps.net
 	root := func(x Node) Node {
 		for n.nodes[x].op == opReshape {
@@ -83,7 +101,7 @@ func (ps *Pass) planClears() {
 	for _, o := range n.outputs {
 		outRoot[root(o)] = true
 	}
-	ps.clears = make([][][]float64, n.ncomp)
+	ps.clears = make([][][]T, n.ncomp)
 	seen := map[Node]bool{}
 	for i, nd := range n.nodes {
 		if nd.comp < 0 || ps.grad[i] == nil {
@@ -108,17 +126,17 @@ func isOutput(n *Net, x Node) bool {
 }
 
 // Batch returns the batch size.
-func (ps *Pass) Batch() int { return ps.batch }
+func (ps *PassOf[T]) Batch() int { return ps.batch }
 
 // Net returns the network.
-func (ps *Pass) Net() *Net { return ps.net }
+func (ps *PassOf[T]) Net() *Net { return ps.net }
 
 // Params returns the bound parameters.
-func (ps *Pass) Params() Params { return ps.p }
+func (ps *PassOf[T]) Params() ParamsOf[T] { return ps.p }
 
 // Input returns the buffer of input x (batch·rows·cols values, row-major)
 // for the caller to fill before Forward.
-func (ps *Pass) Input(x Node) []float64 {
+func (ps *PassOf[T]) Input(x Node) []T {
 	if ps.net.nodes[x].op != opInput {
 		panic("nets: Input: not an input node")
 	}
@@ -126,13 +144,13 @@ func (ps *Pass) Input(x Node) []float64 {
 }
 
 // Output returns the value of node x after Forward.
-func (ps *Pass) Output(x Node) []float64 { return ps.val[x] }
+func (ps *PassOf[T]) Output(x Node) []T { return ps.val[x] }
 
 // OutputGrad returns the buffer for the loss gradient with respect to
 // output x. Before each Backward the caller must overwrite every output's
 // buffer completely (zeros for outputs the loss does not use, see
 // ZeroOutputGrads); Backward clobbers them.
-func (ps *Pass) OutputGrad(x Node) []float64 {
+func (ps *PassOf[T]) OutputGrad(x Node) []T {
 	if !isOutput(ps.net, x) {
 		panic("nets: OutputGrad: not an output node")
 	}
@@ -140,7 +158,7 @@ func (ps *Pass) OutputGrad(x Node) []float64 {
 }
 
 // ZeroOutputGrads clears every output gradient buffer.
-func (ps *Pass) ZeroOutputGrads() {
+func (ps *PassOf[T]) ZeroOutputGrads() {
 	for _, o := range ps.net.outputs {
 		clear(ps.grad[o])
 	}
@@ -148,7 +166,7 @@ func (ps *Pass) ZeroOutputGrads() {
 
 // InputGrad returns the gradient with respect to input x (declared with
 // grad = true) after Backward.
-func (ps *Pass) InputGrad(x Node) []float64 {
+func (ps *PassOf[T]) InputGrad(x Node) []T {
 	nd := ps.net.nodes[x]
 	if nd.op != opInput || !nd.needGrad {
 		panic("nets: InputGrad: not a differentiated input")
@@ -157,7 +175,7 @@ func (ps *Pass) InputGrad(x Node) []float64 {
 }
 
 // Forward computes every node from the inputs and the bound parameters.
-func (ps *Pass) Forward() {
+func (ps *PassOf[T]) Forward() {
 	if ps.par {
 		ps.runParallel(false)
 		return
@@ -170,7 +188,7 @@ func (ps *Pass) Forward() {
 // Backward propagates the output gradients and adds dLoss/dθ into the
 // bound p.Grad (accumulating: clear it between optimiser steps). It uses
 // the values of the last Forward, which must not have been changed since.
-func (ps *Pass) Backward() {
+func (ps *PassOf[T]) Backward() {
 	if ps.p.Grad == nil {
 		panic("nets: Backward: pass bound without gradient")
 	}
@@ -189,7 +207,7 @@ func (ps *Pass) Backward() {
 // (DDPG's actor loss needs dQ/da, not the critic's weight gradients,
 // which would cost as much again). It may be called on a Pass bound
 // without gradient storage.
-func (ps *Pass) BackwardInputs() {
+func (ps *PassOf[T]) BackwardInputs() {
 	ps.noParam = true
 	if ps.par {
 		ps.runParallel(true)
@@ -201,7 +219,7 @@ func (ps *Pass) BackwardInputs() {
 	ps.noParam = false
 }
 
-func (ps *Pass) forwardComp(c int) {
+func (ps *PassOf[T]) forwardComp(c int) {
 	n := ps.net
 	for _, id := range n.compOps[c] {
 		nd := &n.nodes[id]
@@ -209,12 +227,12 @@ func (ps *Pass) forwardComp(c int) {
 		switch nd.op {
 		case opDense:
 			rows := ps.batch * nd.rows
-			w := n.layout.Segments[nd.w].View(ps.p.Value)
-			b := n.layout.Segments[nd.b].View(ps.p.Value)
-			beta, off := 0.0, 0
+			w := view(n.layout.Segments[nd.w], ps.p.Value)
+			b := view(n.layout.Segments[nd.b], ps.p.Value)
+			beta, off := T(0), 0
 			for _, xi := range nd.in {
 				in := n.nodes[xi].cols
-				gemm.Mul(&ps.ws[c], false, false, rows, nd.cols, in, ps.val[xi], in, w[off*nd.cols:], nd.cols, beta, y, nd.cols)
+				gemm.MulOf(&ps.ws[c], false, false, rows, nd.cols, in, ps.val[xi], in, w[off*nd.cols:], nd.cols, beta, y, nd.cols)
 				beta, off = 1, off+in
 			}
 			biasAct(y, b, nd.act)
@@ -237,7 +255,7 @@ func (ps *Pass) forwardComp(c int) {
 		case opPoolMean:
 			x := ps.val[nd.in[0]]
 			c, g := nd.cols, nd.group
-			inv := 1 / float64(g)
+			inv := 1 / T(g)
 			for r := 0; r < len(y)/c; r++ {
 				dst := y[r*c : (r+1)*c]
 				copy(dst, x[r*g*c:(r*g+1)*c])
@@ -262,7 +280,7 @@ func (ps *Pass) forwardComp(c int) {
 				for i := 1; i < g; i++ {
 					src := x[(r*g+i)*c : (r*g+i+1)*c]
 					for j, v := range src {
-						if v > dst[j] || math.IsNaN(v) && !math.IsNaN(dst[j]) {
+						if v > dst[j] || v != v && dst[j] == dst[j] { // NaN wins
 							dst[j], arg[j] = v, int32(i)
 						}
 					}
@@ -283,7 +301,7 @@ func (ps *Pass) forwardComp(c int) {
 	}
 }
 
-func (ps *Pass) backwardComp(c int) {
+func (ps *PassOf[T]) backwardComp(c int) {
 	n := ps.net
 	ops := n.compOps[c]
 	for _, buf := range ps.clears[c] {
@@ -298,26 +316,24 @@ func (ps *Pass) backwardComp(c int) {
 			rows := ps.batch * nd.rows
 			actGrad(dy, ps.val[id], nd.act)
 			if !ps.noParam {
-				gw := n.layout.Segments[nd.w].View(ps.p.Grad)
-				gb := n.layout.Segments[nd.b].View(ps.p.Grad)
+				gw := view(n.layout.Segments[nd.w], ps.p.Grad)
+				gb := view(n.layout.Segments[nd.b], ps.p.Grad)
 				off := 0
 				for _, xi := range nd.in {
 					in := n.nodes[xi].cols
-					gemm.Mul(&ps.ws[c], true, false, in, nd.cols, rows, ps.val[xi], in, dy, nd.cols, 1, gw[off*nd.cols:], nd.cols)
+					gemm.MulOf(&ps.ws[c], true, false, in, nd.cols, rows, ps.val[xi], in, dy, nd.cols, 1, gw[off*nd.cols:], nd.cols)
 					off += in
 				}
 				for r := 0; r < rows; r++ {
-					for j, v := range dy[r*nd.cols : (r+1)*nd.cols] {
-						gb[j] += v
-					}
+					vec.AddTo(gb, dy[r*nd.cols:(r+1)*nd.cols])
 				}
 			}
-			w := n.layout.Segments[nd.w].View(ps.p.Value)
+			w := view(n.layout.Segments[nd.w], ps.p.Value)
 			off := 0
 			for _, xi := range nd.in {
 				in := n.nodes[xi].cols
 				if n.nodes[xi].needGrad {
-					gemm.Mul(&ps.ws[c], false, true, rows, in, nd.cols, dy, nd.cols, w[off*nd.cols:], nd.cols, 1, ps.grad[xi], in)
+					gemm.MulOf(&ps.ws[c], false, true, rows, in, nd.cols, dy, nd.cols, w[off*nd.cols:], nd.cols, 1, ps.grad[xi], in)
 				}
 				off += in
 			}
@@ -329,10 +345,7 @@ func (ps *Pass) backwardComp(c int) {
 					dx := ps.grad[xi]
 					rows := len(dx) / c
 					for r := 0; r < rows; r++ {
-						d := dx[r*c : (r+1)*c]
-						for j, v := range dy[r*nd.cols+off : r*nd.cols+off+c] {
-							d[j] += v
-						}
+						vec.AddTo(dx[r*c:(r+1)*c], dy[r*nd.cols+off:r*nd.cols+off+c])
 					}
 				}
 				off += c
@@ -344,10 +357,7 @@ func (ps *Pass) backwardComp(c int) {
 			}
 			dx, c := ps.grad[xi], n.nodes[xi].cols
 			for r := 0; r < len(dx)/c; r++ {
-				d := dx[r*c+nd.off : r*c+nd.off+nd.cols]
-				for j, v := range dy[r*nd.cols : (r+1)*nd.cols] {
-					d[j] += v
-				}
+				vec.AddTo(dx[r*c+nd.off:r*c+nd.off+nd.cols], dy[r*nd.cols:(r+1)*nd.cols])
 			}
 		case opPoolMean:
 			xi := nd.in[0]
@@ -356,7 +366,7 @@ func (ps *Pass) backwardComp(c int) {
 			}
 			dx := ps.grad[xi]
 			c, g := nd.cols, nd.group
-			inv := 1 / float64(g)
+			inv := 1 / T(g)
 			for r := 0; r < len(dy)/c; r++ {
 				src := dy[r*c : (r+1)*c]
 				for i := 0; i < g; i++ {
@@ -389,9 +399,7 @@ func (ps *Pass) backwardComp(c int) {
 			for r := 0; r < len(dx)/c; r++ {
 				d := dx[r*c : (r+1)*c]
 				for i := 0; i < g; i++ {
-					for j, v := range dy[(r*g+i)*c : (r*g+i+1)*c] {
-						d[j] += v
-					}
+					vec.AddTo(d, dy[(r*g+i)*c:(r*g+i+1)*c])
 				}
 			}
 		case opReshape:
@@ -400,42 +408,54 @@ func (ps *Pass) backwardComp(c int) {
 	}
 }
 
+// view returns segment s of v.
+func view[T Float](s Segment, v []T) []T {
+	return v[s.Offset : s.Offset+s.Len() : s.Offset+s.Len()]
+}
+
 // biasAct adds the bias row to every row of y and applies act in place.
-func biasAct(y, b []float64, act Act) {
+func biasAct[T Float](y, b []T, act Act) {
 	c := len(b)
 	for r := 0; r < len(y)/c; r++ {
 		row := y[r*c : (r+1)*c]
 		switch act {
 		case ReLU:
-			for j, v := range b {
-				row[j] = max(row[j]+v, 0)
-			}
+			vec.AddReLU(row, b)
 		case Sigmoid:
 			for j, v := range b {
-				row[j] = sigmoid(row[j] + v)
+				row[j] = T(sigmoid(float64(row[j] + v)))
 			}
 		default:
-			for j, v := range b {
-				row[j] += v
-			}
+			vec.AddTo(row, b)
 		}
 	}
 	if act == Tanh {
-		vec.Tanh(y)
+		tanhTo(y)
+	}
+}
+
+// tanhTo applies tanh in place in T's precision.
+func tanhTo[T Float](y []T) {
+	switch p := any(&y).(type) {
+	case *[]float64:
+		vec.Tanh(*p)
+	case *[]float32:
+		vec.Tanh32(*p)
 	}
 }
 
 // actGrad multiplies dy in place by act'(·) expressed through the output y.
-func actGrad(dy, y []float64, act Act) {
+func actGrad[T Float](dy, y []T, act Act) {
 	switch act {
 	case Tanh:
-		vec.TanhGrad(dy, y)
-	case ReLU:
-		for i, v := range y {
-			if v <= 0 {
-				dy[i] = 0
-			}
+		switch p := any(&dy).(type) {
+		case *[]float64:
+			vec.TanhGrad(*p, *any(&y).(*[]float64))
+		case *[]float32:
+			vec.TanhGrad32(*p, *any(&y).(*[]float32))
 		}
+	case ReLU:
+		vec.ReLUGrad(dy, y)
 	case Sigmoid:
 		for i, v := range y {
 			dy[i] *= v * (1 - v)

@@ -33,6 +33,9 @@ func xgetbv() (eax, edx uint32)
 //go:noescape
 func kern6x8s(k int, a *float64, rs, ps int, b *float64, sb int, c *float64, ldc int, acc bool)
 
+//go:noescape
+func kern6x16s(k int, a *float32, rs, ps int, b *float32, sb int, c *float32, ldc int, acc bool)
+
 // kernelAVX2 is the assembly kernel on packed panels (kernelFunc form).
 func kernelAVX2(k int, a, b, out []float64) {
 	if k <= 0 {
@@ -46,3 +49,17 @@ func kernelAVX2(k int, a, b, out []float64) {
 }
 
 func kernelAVX2Func() kernelFunc { return kernelAVX2 }
+
+// kernelAVX2x32 is the float32 assembly kernel on packed panels.
+func kernelAVX2x32(k int, a, b, out []float32) {
+	if k <= 0 {
+		clear(out[:mr*nr32])
+		return
+	}
+	_ = a[k*mr-1]
+	_ = b[k*nr32-1]
+	_ = out[mr*nr32-1]
+	kern6x16s(k, &a[0], 4, 4*mr, &b[0], 4*nr32, &out[0], nr32, false)
+}
+
+func kernelAVX2Func32() kernelFunc32 { return kernelAVX2x32 }

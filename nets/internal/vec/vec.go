@@ -1,12 +1,17 @@
-// Package vec holds the element-wise loops over whole parameter vectors
-// that dominate small networks' optimiser steps once the matrix products
-// are fast: Adam, the sum of squares for gradient norms, and Polyak
-// averaging. On amd64 with AVX2 they run four float64 lanes at a time;
-// the portable versions are the reference they are tested against.
+// Package vec holds the element-wise loops of nets' native engine: over
+// whole parameter vectors (Adam, the sum of squares for gradient norms,
+// Polyak averaging) and over activations (bias and ReLU, tanh, their
+// derivatives, row sums for bias gradients, precision conversions). On
+// amd64 with AVX2 they run four float64 or eight float32 lanes at a time;
+// the portable versions are the reference they are tested against. Each
+// float64 function has a float32 twin (suffix 32) or is generic over
+// Float.
 //
-// Adam and Lerp perform exactly the same IEEE operations in the same order
-// in both versions (no fused multiply-adds), so their results are
-// bit-identical; SumSquares reassociates the sum and agrees to rounding.
+// Adam, Lerp, TanhGrad and the row operations perform exactly the same
+// IEEE operations in the same order in both versions (no fused
+// multiply-adds), so their results are bit-identical; SumSquares
+// reassociates the sum and agrees to rounding; Tanh and Tanh32 are
+// approximations tested against math.Tanh (a few ulps).
 //
 // The package must not import gorgonia.
 package vec

@@ -275,3 +275,355 @@ tgloop:
 	JLT  tgloop
 	VZEROUPPER
 	RET
+
+// ---- float32 kernels and the shared element-wise loops ----
+
+// func adam32AVX2(n int, theta, grad, m, v *float32, c *adamConsts32)
+// n is a positive multiple of 8. c: OneMinusB1 0, B1 4, OneMinusB2 8,
+// B2 12, C1 16, NegLR 20, C2 24, Eps 28, Scale 32 (float32).
+// Same operations in the same order as adam32Go.
+TEXT ·adam32AVX2(SB), NOSPLIT, $0-48
+	MOVQ n+0(FP), CX
+	MOVQ theta+8(FP), DI
+	MOVQ grad+16(FP), SI
+	MOVQ m+24(FP), R8
+	MOVQ v+32(FP), R9
+	MOVQ c+40(FP), AX
+	VBROADCASTSS 0(AX), Y8   // 1-b1
+	VBROADCASTSS 4(AX), Y9   // b1
+	VBROADCASTSS 8(AX), Y10  // 1-b2
+	VBROADCASTSS 12(AX), Y11 // b2
+	VBROADCASTSS 16(AX), Y12 // c1
+	VBROADCASTSS 20(AX), Y13 // -lr
+	VBROADCASTSS 24(AX), Y14 // c2
+	VBROADCASTSS 28(AX), Y15 // eps
+	VBROADCASTSS 32(AX), Y7  // scale
+	XORQ BX, BX
+
+adam32loop:
+	VMOVUPS (SI)(BX*4), Y0
+	VMULPS  Y7, Y0, Y0       // g = grad*scale
+	VMOVUPS (R8)(BX*4), Y1   // m
+	VMOVUPS (R9)(BX*4), Y2   // v
+	VMULPS  Y8, Y0, Y3       // g*(1-b1)
+	VMULPS  Y9, Y1, Y1       // m*b1
+	VADDPS  Y1, Y3, Y1       // m'
+	VMULPS  Y0, Y0, Y4       // g*g
+	VMULPS  Y10, Y4, Y4      // g*g*(1-b2)
+	VMULPS  Y11, Y2, Y2      // v*b2
+	VADDPS  Y2, Y4, Y2       // v'
+	VMOVUPS Y1, (R8)(BX*4)
+	VMOVUPS Y2, (R9)(BX*4)
+	VMULPS  Y12, Y1, Y5      // m'*c1
+	VMULPS  Y13, Y5, Y5      // m'*c1*(-lr)
+	VMULPS  Y14, Y2, Y6      // v'*c2
+	VSQRTPS Y6, Y6
+	VADDPS  Y15, Y6, Y6      // sqrt(v'*c2) + eps
+	VDIVPS  Y6, Y5, Y5
+	VMOVUPS (DI)(BX*4), Y6
+	VADDPS  Y5, Y6, Y6
+	VMOVUPS Y6, (DI)(BX*4)
+	ADDQ $8, BX
+	CMPQ BX, CX
+	JLT  adam32loop
+	VZEROUPPER
+	RET
+
+// func sumSquares32AVX2(n int, x *float32) float64
+// n is a positive multiple of 16; squares summed in float64.
+TEXT ·sumSquares32AVX2(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ x+8(FP), SI
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	XORQ BX, BX
+
+ss32loop:
+	VCVTPS2PD 0(SI)(BX*4), Y4
+	VCVTPS2PD 16(SI)(BX*4), Y5
+	VCVTPS2PD 32(SI)(BX*4), Y6
+	VCVTPS2PD 48(SI)(BX*4), Y7
+	VMULPD  Y4, Y4, Y4
+	VMULPD  Y5, Y5, Y5
+	VMULPD  Y6, Y6, Y6
+	VMULPD  Y7, Y7, Y7
+	VADDPD  Y4, Y0, Y0
+	VADDPD  Y5, Y1, Y1
+	VADDPD  Y6, Y2, Y2
+	VADDPD  Y7, Y3, Y3
+	ADDQ $16, BX
+	CMPQ BX, CX
+	JLT  ss32loop
+
+	VADDPD Y1, Y0, Y0
+	VADDPD Y3, Y2, Y2
+	VADDPD Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VHADDPD X0, X0, X0
+	VMOVSD X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func lerp32AVX2(n int, dst, src *float32, t, u float32)
+// dst = t*src + u*dst; n is a positive multiple of 8.
+TEXT ·lerp32AVX2(SB), NOSPLIT, $0-32
+	MOVQ n+0(FP), CX
+	MOVQ dst+8(FP), DI
+	MOVQ src+16(FP), SI
+	VBROADCASTSS t+24(FP), Y8
+	VBROADCASTSS u+28(FP), Y9
+	XORQ BX, BX
+
+lerp32loop:
+	VMOVUPS (SI)(BX*4), Y0
+	VMOVUPS (DI)(BX*4), Y1
+	VMULPS  Y8, Y0, Y0
+	VMULPS  Y9, Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DI)(BX*4)
+	ADDQ $8, BX
+	CMPQ BX, CX
+	JLT  lerp32loop
+	VZEROUPPER
+	RET
+
+// Constants for tanh32AVX2 (float32 bit patterns; Eigen's coefficients).
+DATA tanh32c<>+0(SB)/4, $0x7fffffff  // abs mask
+DATA tanh32c<>+4(SB)/4, $0x40fcf84f  // clamp 7.90531110763549805
+DATA tanh32c<>+8(SB)/4, $0xc0fcf84f  // −clamp
+DATA tanh32c<>+12(SB)/4, $0x39d1b717 // 0.0004
+DATA tanh32c<>+16(SB)/4, $0xa59f25c0 // α13
+DATA tanh32c<>+20(SB)/4, $0x2a61337e // α11
+DATA tanh32c<>+24(SB)/4, $0xaebd37ff // α9
+DATA tanh32c<>+28(SB)/4, $0x335c0041 // α7
+DATA tanh32c<>+32(SB)/4, $0x3779434a // α5
+DATA tanh32c<>+36(SB)/4, $0x3a270ded // α3
+DATA tanh32c<>+40(SB)/4, $0x3ba059dc // α1
+DATA tanh32c<>+44(SB)/4, $0x35a0d3d8 // β6
+DATA tanh32c<>+48(SB)/4, $0x38f895d6 // β4
+DATA tanh32c<>+52(SB)/4, $0x3b14aa05 // β2
+DATA tanh32c<>+56(SB)/4, $0x3ba059dd // β0
+DATA tanh32c<>+60(SB)/4, $0x3f800000 // 1
+GLOBL tanh32c<>(SB), RODATA, $64
+
+// func tanh32AVX2(n int, x *float32)
+// In place; n is a positive multiple of 8. Needs AVX2 and FMA.
+TEXT ·tanh32AVX2(SB), NOSPLIT, $0-16
+	MOVQ n+0(FP), CX
+	MOVQ x+8(FP), SI
+	VBROADCASTSS tanh32c<>+0(SB), Y12
+	VBROADCASTSS tanh32c<>+4(SB), Y13
+	VBROADCASTSS tanh32c<>+8(SB), Y14
+	VBROADCASTSS tanh32c<>+12(SB), Y15
+	XORQ BX, BX
+
+tanh32loop:
+	VMOVUPS (SI)(BX*4), Y0            // x
+	VANDPS  Y12, Y0, Y1               // |x|
+	VMINPS  Y0, Y13, Y2               // min(clamp, x), NaN-propagating
+	VMAXPS  Y2, Y14, Y2               // xc = max(−clamp, ·)
+	VMULPS  Y2, Y2, Y3                // x2
+	VBROADCASTSS tanh32c<>+16(SB), Y4 // p = α13
+	VBROADCASTSS tanh32c<>+20(SB), Y8
+	VFMADD213PS Y8, Y3, Y4            // p = p·x2 + α11
+	VBROADCASTSS tanh32c<>+24(SB), Y8
+	VFMADD213PS Y8, Y3, Y4
+	VBROADCASTSS tanh32c<>+28(SB), Y8
+	VFMADD213PS Y8, Y3, Y4
+	VBROADCASTSS tanh32c<>+32(SB), Y8
+	VFMADD213PS Y8, Y3, Y4
+	VBROADCASTSS tanh32c<>+36(SB), Y8
+	VFMADD213PS Y8, Y3, Y4
+	VBROADCASTSS tanh32c<>+40(SB), Y8
+	VFMADD213PS Y8, Y3, Y4
+	VMULPS  Y2, Y4, Y4                // p·xc
+	VBROADCASTSS tanh32c<>+44(SB), Y5 // q = β6
+	VBROADCASTSS tanh32c<>+48(SB), Y8
+	VFMADD213PS Y8, Y3, Y5
+	VBROADCASTSS tanh32c<>+52(SB), Y8
+	VFMADD213PS Y8, Y3, Y5
+	VBROADCASTSS tanh32c<>+56(SB), Y8
+	VFMADD213PS Y8, Y3, Y5
+	VDIVPS  Y5, Y4, Y4                // p/q
+	VCMPPS  $1, Y15, Y1, Y6           // |x| < 0.0004
+	VBLENDVPS Y6, Y0, Y4, Y4          // tiny: x itself
+	VMOVUPS Y4, (SI)(BX*4)
+	ADDQ $8, BX
+	CMPQ BX, CX
+	JLT  tanh32loop
+	VZEROUPPER
+	RET
+
+// func tanhGrad32AVX2(n int, dy, y *float32)
+// dy *= 1 − y·y, as in Go: t = y·y, t = 1 − t, dy = dy·t.
+TEXT ·tanhGrad32AVX2(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ dy+8(FP), DI
+	MOVQ y+16(FP), SI
+	VBROADCASTSS tanh32c<>+60(SB), Y8 // 1
+	XORQ BX, BX
+
+tg32loop:
+	VMOVUPS (SI)(BX*4), Y0
+	VMULPS  Y0, Y0, Y0
+	VSUBPS  Y0, Y8, Y0
+	VMOVUPS (DI)(BX*4), Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS Y1, (DI)(BX*4)
+	ADDQ $8, BX
+	CMPQ BX, CX
+	JLT  tg32loop
+	VZEROUPPER
+	RET
+
+// func addTo32AVX2(n int, dst, src *float32)
+// dst += src; n is a positive multiple of 8.
+TEXT ·addTo32AVX2(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ dst+8(FP), DI
+	MOVQ src+16(FP), SI
+	XORQ BX, BX
+
+add32loop:
+	VMOVUPS (DI)(BX*4), Y0
+	VADDPS  (SI)(BX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(BX*4)
+	ADDQ $8, BX
+	CMPQ BX, CX
+	JLT  add32loop
+	VZEROUPPER
+	RET
+
+// func addTo64AVX2(n int, dst, src *float64)
+// dst += src; n is a positive multiple of 4.
+TEXT ·addTo64AVX2(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ dst+8(FP), DI
+	MOVQ src+16(FP), SI
+	XORQ BX, BX
+
+add64loop:
+	VMOVUPD (DI)(BX*8), Y0
+	VADDPD  (SI)(BX*8), Y0, Y0
+	VMOVUPD Y0, (DI)(BX*8)
+	ADDQ $4, BX
+	CMPQ BX, CX
+	JLT  add64loop
+	VZEROUPPER
+	RET
+
+// func addReLU32AVX2(n int, y, b *float32)
+// y = max(y + b, 0); NaN propagates (MAXPS returns its second source,
+// here the sum, when either is NaN). n is a positive multiple of 8.
+TEXT ·addReLU32AVX2(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ y+8(FP), DI
+	MOVQ b+16(FP), SI
+	VXORPS Y9, Y9, Y9
+	XORQ BX, BX
+
+ar32loop:
+	VMOVUPS (DI)(BX*4), Y0
+	VADDPS  (SI)(BX*4), Y0, Y0
+	VMAXPS  Y0, Y9, Y0
+	VMOVUPS Y0, (DI)(BX*4)
+	ADDQ $8, BX
+	CMPQ BX, CX
+	JLT  ar32loop
+	VZEROUPPER
+	RET
+
+// func addReLU64AVX2(n int, y, b *float64)
+TEXT ·addReLU64AVX2(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ y+8(FP), DI
+	MOVQ b+16(FP), SI
+	VXORPD Y9, Y9, Y9
+	XORQ BX, BX
+
+ar64loop:
+	VMOVUPD (DI)(BX*8), Y0
+	VADDPD  (SI)(BX*8), Y0, Y0
+	VMAXPD  Y0, Y9, Y0
+	VMOVUPD Y0, (DI)(BX*8)
+	ADDQ $4, BX
+	CMPQ BX, CX
+	JLT  ar64loop
+	VZEROUPPER
+	RET
+
+// func reluGrad32AVX2(n int, dy, y *float32)
+// dy = 0 where y ≤ 0 (kept where !(y ≤ 0), which includes NaN).
+TEXT ·reluGrad32AVX2(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ dy+8(FP), DI
+	MOVQ y+16(FP), SI
+	VXORPS Y9, Y9, Y9
+	XORQ BX, BX
+
+rg32loop:
+	VMOVUPS (SI)(BX*4), Y0
+	VCMPPS  $6, Y9, Y0, Y0            // !(y <= 0)
+	VANDPS  (DI)(BX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(BX*4)
+	ADDQ $8, BX
+	CMPQ BX, CX
+	JLT  rg32loop
+	VZEROUPPER
+	RET
+
+// func reluGrad64AVX2(n int, dy, y *float64)
+TEXT ·reluGrad64AVX2(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ dy+8(FP), DI
+	MOVQ y+16(FP), SI
+	VXORPD Y9, Y9, Y9
+	XORQ BX, BX
+
+rg64loop:
+	VMOVUPD (SI)(BX*8), Y0
+	VCMPPD  $6, Y9, Y0, Y0
+	VANDPD  (DI)(BX*8), Y0, Y0
+	VMOVUPD Y0, (DI)(BX*8)
+	ADDQ $4, BX
+	CMPQ BX, CX
+	JLT  rg64loop
+	VZEROUPPER
+	RET
+
+// func cvt64to32AVX2(n int, dst *float32, src *float64)
+// n is a positive multiple of 4; rounds to nearest (MXCSR default).
+TEXT ·cvt64to32AVX2(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ dst+8(FP), DI
+	MOVQ src+16(FP), SI
+	XORQ BX, BX
+
+c6432loop:
+	VCVTPD2PSY (SI)(BX*8), X0
+	VMOVUPS X0, (DI)(BX*4)
+	ADDQ $4, BX
+	CMPQ BX, CX
+	JLT  c6432loop
+	VZEROUPPER
+	RET
+
+// func cvt32to64AVX2(n int, dst *float64, src *float32)
+// n is a positive multiple of 4; exact.
+TEXT ·cvt32to64AVX2(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ dst+8(FP), DI
+	MOVQ src+16(FP), SI
+	XORQ BX, BX
+
+c3264loop:
+	VCVTPS2PD (SI)(BX*4), Y0
+	VMOVUPD Y0, (DI)(BX*8)
+	ADDQ $4, BX
+	CMPQ BX, CX
+	JLT  c3264loop
+	VZEROUPPER
+	RET
