@@ -99,7 +99,9 @@ func (b *Replay) AddRollout(r *Rollout, actions []float64) {
 	}
 }
 
-// Batch is a sampled minibatch, float64, row-major.
+// Batch is a sampled minibatch, row-major. Observations are float64 (Obs,
+// Next) or float32 (Obs32, Next32, copied from the buffer without
+// conversion, for float32 networks); Sample fills whichever are non-nil.
 type Batch struct {
 	Size       int
 	Obs        []float64 // Size×D
@@ -108,6 +110,8 @@ type Batch struct {
 	Next       []float64 // Size×D
 	Terminated []bool    // Size
 	Index      []int     // buffer positions sampled
+	Obs32      []float32 // Size×D
+	Next32     []float32 // Size×D
 }
 
 // NewBatch allocates a batch for b.
@@ -118,17 +122,53 @@ func (b *Replay) NewBatch(size int) *Batch {
 		Terminated: make([]bool, size), Index: make([]int, size)}
 }
 
+// NewBatch32 allocates a batch with float32 observations (Obs32, Next32;
+// Obs and Next are nil).
+func (b *Replay) NewBatch32(size int) *Batch {
+	return &Batch{Size: size,
+		Obs32: make([]float32, size*b.obsDim), Action: make([]float64, size*b.actDim),
+		Reward: make([]float64, size), Next32: make([]float32, size*b.obsDim),
+		Terminated: make([]bool, size), Index: make([]int, size)}
+}
+
 // Sample fills dst with dst.Size transitions drawn uniformly with
-// replacement. It panics on an empty buffer.
+// replacement (the same draws whichever observation slices dst has). It
+// panics on an empty buffer. It is Draw followed by Gather of all rows.
 func (b *Replay) Sample(dst *Batch, rng *rand.Rand) {
+	b.Draw(dst, rng)
+	b.Gather(dst, 0, dst.Size)
+}
+
+// Draw draws dst.Size buffer positions uniformly with replacement into
+// dst.Index: the random part of Sample. It panics on an empty buffer.
+func (b *Replay) Draw(dst *Batch, rng *rand.Rand) {
 	if b.size == 0 {
 		panic("agents: Replay.Sample: empty buffer")
 	}
-	for j := 0; j < dst.Size; j++ {
-		i := rng.IntN(b.size)
-		dst.Index[j] = i
-		get32(dst.Obs[j*b.obsDim:(j+1)*b.obsDim], b.obs[i*b.obsDim:(i+1)*b.obsDim])
-		get32(dst.Next[j*b.obsDim:(j+1)*b.obsDim], b.next[i*b.obsDim:(i+1)*b.obsDim])
+	for j := range dst.Index[:dst.Size] {
+		dst.Index[j] = rng.IntN(b.size)
+	}
+}
+
+// Gather copies the transitions at dst.Index[lo:hi] into rows lo to hi−1
+// of dst: the copying part of Sample. Disjoint row ranges may be gathered
+// concurrently.
+func (b *Replay) Gather(dst *Batch, lo, hi int) {
+	d := b.obsDim
+	for j := lo; j < hi; j++ {
+		i := dst.Index[j]
+		if dst.Obs != nil {
+			get32(dst.Obs[j*d:(j+1)*d], b.obs[i*d:(i+1)*d])
+		}
+		if dst.Next != nil {
+			get32(dst.Next[j*d:(j+1)*d], b.next[i*d:(i+1)*d])
+		}
+		if dst.Obs32 != nil {
+			copy(dst.Obs32[j*d:(j+1)*d], b.obs[i*d:(i+1)*d])
+		}
+		if dst.Next32 != nil {
+			copy(dst.Next32[j*d:(j+1)*d], b.next[i*d:(i+1)*d])
+		}
 		get32(dst.Action[j*b.actDim:(j+1)*b.actDim], b.act[i*b.actDim:(i+1)*b.actDim])
 		dst.Reward[j] = b.reward[i]
 		dst.Terminated[j] = b.terminated[i]

@@ -27,9 +27,11 @@ type Agent struct {
 	critic *nets.Critic // one or two Q towers
 	q1     *nets.Critic // tower 1 alone: its parameters are the critic vector's prefix
 
-	actorP, actorG, actorT    []float64 // online parameters, gradient, target parameters
-	criticP, criticG, criticT []float64
-	adamA, adamC              *nets.Adam
+	// The trainable state in the configured precision: w is the embedded
+	// float64 state or w32 (the other is nil).
+	*weights[float64]
+	w32 *weights[float32]
+	w   weightSet
 
 	actTrain, actTarget nets.Engine // actor at batch size
 	crTrain, crTarget   nets.Engine // critic at batch size
@@ -38,11 +40,14 @@ type Agent struct {
 
 	replay *agents.Replay
 	batch  *agents.Batch
-	ou     []float64 // NumEnvs×(N+1) Ornstein–Uhlenbeck states
+	// bound: the training engines read their observation inputs straight
+	// from the batch (flat trunk), which Sample fills in the engines'
+	// precision; otherwise each transition is copied in with Feed.Fill.
+	bound bool
+	ou    []float64 // NumEnvs×(N+1) Ornstein–Uhlenbeck states
 
-	runner   *nets.Runner // nil unless cfg.Parallel
-	adamTask adamTask
-	soft     softTask
+	runner *nets.Runner // nil unless cfg.Parallel: shared by every engine and optimiser step
+	gather gatherTask
 
 	steps     int64 // transitions collected (Update calls × rollout length)
 	gradSteps int64 // gradient steps taken
@@ -57,7 +62,6 @@ type scratch struct {
 	wNext, wCur  []float64 // batch×(N+1) target-policy and current-policy weights
 	logits       []float64 // batch×(N+1)
 	targets      []float64 // batch×2N prediction targets
-	zeroG        []float64 // critic gradient sink for the gorgonia backend's BackwardInputs
 }
 
 // ObsLayoutOf converts an env's Spec into the layout nets needs.
@@ -95,6 +99,7 @@ func NewForLayout(o nets.ObsLayout, cfg Config, rng *rand.Rand) (*Agent, error) 
 		return nil, err
 	}
 	cfg = cloneConfig(cfg)
+	cfg.CriticAction = cfg.criticAction() // resolve "auto" before hashing
 	arch, err := cfg.Config.Arch(o)
 	if err != nil {
 		return nil, fmt.Errorf("ddpg: %w", err)
@@ -117,64 +122,44 @@ func NewForLayout(o nets.ObsLayout, cfg Config, rng *rand.Rand) (*Agent, error) 
 	if a.q1, err = nets.NewCritic(arch, false); err != nil {
 		return nil, fmt.Errorf("ddpg: %w", err)
 	}
-	na, nc, n1 := a.actor.Net.NumParams(), a.critic.Net.NumParams(), a.q1.Net.NumParams()
-	a.actorP, a.actorG, a.actorT = make([]float64, na), make([]float64, na), make([]float64, na)
-	a.criticP, a.criticG, a.criticT = make([]float64, nc), make([]float64, nc), make([]float64, nc)
-	a.actor.Net.Layout().Init(a.actorP, rng)
-	a.critic.Net.Layout().Init(a.criticP, rng)
-	copy(a.actorT, a.actorP)
-	copy(a.criticT, a.criticP)
-	a.adamA = nets.NewAdam(na, 0.9, 0.999, cfg.AdamEps)
-	a.adamC = nets.NewAdam(nc, 0.9, 0.999, cfg.AdamEps)
-
-	m, be, par := cfg.BatchSize, cfg.Backend, cfg.Parallel
-	engines := []struct {
-		dst   *nets.Engine
-		net   *nets.Net
-		p     nets.Params
-		train bool
-	}{
-		{&a.actTrain, a.actor.Net, nets.Params{Value: a.actorP, Grad: a.actorG}, true},
-		{&a.actTarget, a.actor.Net, nets.Params{Value: a.actorT}, false},
-		{&a.crTrain, a.critic.Net, nets.Params{Value: a.criticP, Grad: a.criticG}, true},
-		{&a.crTarget, a.critic.Net, nets.Params{Value: a.criticT}, false},
+	if cfg.Parallel {
+		a.runner = nets.NewRunner()
 	}
-	// Tower 1's layout is the twin critic's prefix (towers are declared in
-	// order), so a single-tower net bound to that prefix evaluates Q1 with
-	// the critic's own weights.
-	q1p := nets.Params{Value: a.criticP[:n1]}
-	if be == nets.BackendGorgonia {
-		a.s.zeroG = make([]float64, n1)
-		q1p.Grad = a.s.zeroG // gorgonia's BackwardInputs still writes parameter gradients
-	}
-	engines = append(engines, struct {
-		dst   *nets.Engine
-		net   *nets.Net
-		p     nets.Params
-		train bool
-	}{&a.q1Loss, a.q1.Net, q1p, be == nets.BackendGorgonia})
-	for _, e := range engines {
-		if *e.dst, err = nets.NewEngine(be, e.net, m, e.p, e.train, par); err != nil {
-			return nil, fmt.Errorf("ddpg: %w", err)
-		}
+	if cfg.Float32() {
+		a.w32 = newWeights[float32](a, rng)
+		a.w = a.w32
+	} else {
+		a.weights = newWeights[float64](a, rng)
+		a.w = a.weights
 	}
 	for i, s := range a.q1.Net.Layout().Segments {
 		if c := a.critic.Net.Layout().Segments[i]; c.Name != s.Name || c.Offset != s.Offset || c.Len() != s.Len() {
 			return nil, fmt.Errorf("ddpg: internal error: tower 1 is not the critic's prefix (%s vs %s)", s.Name, c.Name)
 		}
 	}
+	if err := a.w.buildEngines(a); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("ddpg: %w", err)
+	}
 
+	m := cfg.BatchSize
 	a.replay = agents.NewReplay(cfg.BufferSize, o.Len, a.adim)
-	a.batch = a.replay.NewBatch(m)
+	a.batch, a.bound = a.w.newBatch(a)
+	a.gather = gatherTask{a: a}
 	a.ou = make([]float64, cfg.NumEnvs*a.adim)
 	a.s = scratch{u: make([]float64, a.adim), w: make([]float64, a.adim), du: make([]float64, a.adim), dw: make([]float64, a.adim),
 		y: make([]float64, m), wNext: make([]float64, m*a.adim), wCur: make([]float64, m*a.adim),
-		logits: make([]float64, m*a.adim), targets: make([]float64, m*2*a.n), zeroG: a.s.zeroG}
-	a.soft = softTask{a: a}
-	if cfg.Parallel {
-		a.runner = nets.NewRunner()
-	}
+		logits: make([]float64, m*a.adim), targets: make([]float64, m*2*a.n)}
 	return a, nil
+}
+
+// unbound returns obs, or nil when the training engines read the batch's
+// observations directly.
+func (a *Agent) unbound(obs []float64) []float64 {
+	if a.bound {
+		return nil
+	}
+	return obs
 }
 
 func cloneConfig(c Config) Config {
@@ -186,7 +171,9 @@ func cloneConfig(c Config) Config {
 	return c
 }
 
-// configHash hashes every hyperparameter except the engine choices.
+// configHash hashes every hyperparameter except the engine choices that
+// do not change what is learned beyond rounding (backend, parallel); the
+// precision is part of it.
 func configHash(c Config) (string, error) {
 	c.Backend, c.Parallel = "", false
 	return nets.ConfigHash(c)
@@ -215,12 +202,12 @@ func (a *Agent) GradientSteps() int64 { return a.gradSteps }
 // Replay returns the replay buffer (read-only use).
 func (a *Agent) Replay() *agents.Replay { return a.replay }
 
-// ActorParams and CriticParams return the online parameter vectors (the
-// agent's storage).
-func (a *Agent) ActorParams() []float64 { return a.actorP }
+// ActorParams and CriticParams return the online parameter vectors: the
+// agent's storage in float64 precision, a widened copy in float32.
+func (a *Agent) ActorParams() []float64 { return a.w.params(false) }
 
-// CriticParams returns the critic's parameters.
-func (a *Agent) CriticParams() []float64 { return a.criticP }
+// CriticParams returns the critic's parameters (as ActorParams).
+func (a *Agent) CriticParams() []float64 { return a.w.params(true) }
 
 // NewRollout allocates storage for num_envs × train_freq transitions.
 func (a *Agent) NewRollout() *agents.Rollout {
@@ -231,7 +218,7 @@ func (a *Agent) actEngine(b int) (nets.Engine, error) {
 	if e, ok := a.act[b]; ok {
 		return e, nil
 	}
-	e, err := nets.NewEngine(a.cfg.Backend, a.actor.Net, b, nets.Params{Value: a.actorP}, false, false)
+	e, err := a.w.actorEngine(a, b, a.runner)
 	if err != nil {
 		return nil, fmt.Errorf("ddpg: %w", err)
 	}
@@ -239,8 +226,9 @@ func (a *Agent) actEngine(b int) (nets.Engine, error) {
 	return e, nil
 }
 
-// actorForward runs actor engine e on the rows of obs and returns the
-// logits A·tanh(·) in dst (rows×(N+1)).
+// actorForward runs actor engine e on the rows of obs (nil: on the
+// observations already in its inputs) and returns the logits A·tanh(·) in
+// dst (rows×(N+1)).
 func (a *Agent) actorForward(e nets.Engine, dst, obs []float64) error {
 	d := a.obsDim
 	for b := 0; b < len(obs)/d; b++ {
@@ -354,7 +342,7 @@ func (p *policy) Act(dst []float64, obs *agents.Observation, rng *rand.Rand, mod
 		panic("ddpg: policy: observation or destination length mismatch")
 	}
 	if p.e == nil {
-		e, err := nets.NewEngine(a.cfg.Backend, a.actor.Net, 1, nets.Params{Value: a.actorP}, false, false)
+		e, err := a.w.actorEngine(a, 1, nil)
 		if err != nil {
 			return fmt.Errorf("ddpg: %w", err)
 		}
@@ -384,6 +372,9 @@ func (a *Agent) Close() error {
 	a.runner = nil
 	var err error
 	for _, e := range []nets.Engine{a.actTrain, a.actTarget, a.crTrain, a.crTarget, a.q1Loss} {
+		if e == nil {
+			continue
+		}
 		if err2 := e.Close(); err == nil {
 			err = err2
 		}
@@ -399,11 +390,9 @@ func (a *Agent) Close() error {
 // Checkpoint names.
 const kind = "ddpg"
 
+// f64Blocks name the checkpoint blocks of the weights (in the agent's
+// precision) and, last, the OU state (float64).
 var f64Blocks = []string{"actor", "critic", "actor.target", "critic.target", "adam.actor.m", "adam.actor.v", "adam.critic.m", "adam.critic.v", "ou"}
-
-func (a *Agent) f64State() [][]float64 {
-	return [][]float64{a.actorP, a.criticP, a.actorT, a.criticT, a.adamA.M, a.adamA.V, a.adamC.M, a.adamC.V, a.ou}
-}
 
 func (a *Agent) shapes() []nets.Shape {
 	return append(nets.ArchOf("actor/", a.actor.Net.Layout()), nets.ArchOf("critic/", a.critic.Net.Layout())...)
@@ -413,12 +402,11 @@ func (a *Agent) shapes() []nets.Shape {
 // actor and critic, both Adam states, the OU noise state, counters and the
 // replay buffer's content.
 func (a *Agent) Save(w io.Writer) error {
+	sa, sc := a.w.adamSteps()
 	c := &nets.Checkpoint{Kind: kind, Net: a.arch.String(), ConfigHash: a.hash, Arch: a.shapes(),
-		Ints: map[string]int64{"adam.actor.step": int64(a.adamA.Step), "adam.critic.step": int64(a.adamC.Step),
-			"steps": a.steps, "grad_steps": a.gradSteps, "pending": a.pending}}
-	for i, s := range a.f64State() {
-		c.Blocks = append(c.Blocks, nets.Block{Name: f64Blocks[i], F64: s})
-	}
+		Ints: map[string]int64{"adam.actor.step": int64(sa), "adam.critic.step": int64(sc),
+			"steps": a.steps, "grad_steps": a.gradSteps, "pending": a.pending},
+		Blocks: append(a.w.blocks(), nets.Block{Name: "ou", F64: a.ou})}
 	rs := a.replay.State()
 	term := make([]float64, len(rs.Terminated))
 	for i, t := range rs.Terminated {
@@ -455,12 +443,12 @@ func (a *Agent) Load(r io.Reader) error {
 	if err := c.Check(kind, a.shapes(), a.arch.String(), a.hash); err != nil {
 		return fmt.Errorf("ddpg: load: %w", err)
 	}
-	state := a.f64State()
-	for i, name := range f64Blocks {
-		b, ok := c.Block(name)
-		if !ok || len(b.F64) != len(state[i]) {
-			return fmt.Errorf("ddpg: load: block %q missing or of the wrong length", name)
-		}
+	bs, err := blocksOf(c, f64Blocks)
+	if err != nil {
+		return err
+	}
+	if len(bs[8].F64) != len(a.ou) {
+		return errors.New("ddpg: load: block \"ou\" of the wrong length")
 	}
 	for _, k := range []string{"adam.actor.step", "adam.critic.step", "steps", "grad_steps", "pending", "replay.pos", "replay.size"} {
 		if v, ok := c.Ints[k]; !ok || v < 0 {
@@ -491,19 +479,19 @@ func (a *Agent) Load(r io.Reader) error {
 	if err := probe.Restore(rs); err != nil {
 		return fmt.Errorf("ddpg: load: %w", err)
 	}
-	a.replay = probe
-	for i, name := range f64Blocks {
-		b, _ := c.Block(name)
-		copy(state[i], b.F64)
+	if err := a.w.load(bs, false); err != nil {
+		return fmt.Errorf("ddpg: load: %w", err)
 	}
-	a.adamA.Step, a.adamC.Step = int(c.Ints["adam.actor.step"]), int(c.Ints["adam.critic.step"])
+	a.replay = probe
+	copy(a.ou, bs[8].F64)
+	a.w.setAdamSteps(int(c.Ints["adam.actor.step"]), int(c.Ints["adam.critic.step"]))
 	a.steps, a.gradSteps, a.pending = c.Ints["steps"], c.Ints["grad_steps"], c.Ints["pending"]
 	return nil
 }
 
 // LoadWeights restores only the online and target parameters of a
-// checkpoint with the same architecture (any hyperparameters), for
-// evaluation or warm starts.
+// checkpoint with the same architecture (any hyperparameters, either
+// precision: values are converted), for evaluation or warm starts.
 func (a *Agent) LoadWeights(r io.Reader) error {
 	c, err := nets.ReadCheckpoint(r)
 	if err != nil {
@@ -512,15 +500,25 @@ func (a *Agent) LoadWeights(r io.Reader) error {
 	if err := c.Check(kind, a.shapes(), a.arch.String(), ""); err != nil {
 		return fmt.Errorf("ddpg: load: %w", err)
 	}
-	state := a.f64State()[:4]
-	for i, name := range f64Blocks[:4] {
-		if b, ok := c.Block(name); !ok || len(b.F64) != len(state[i]) {
-			return fmt.Errorf("ddpg: load: block %q missing or of the wrong length", name)
-		}
+	bs, err := blocksOf(c, f64Blocks[:4])
+	if err != nil {
+		return err
 	}
-	for i, name := range f64Blocks[:4] {
-		b, _ := c.Block(name)
-		copy(state[i], b.F64)
+	if err := a.w.load(bs, true); err != nil {
+		return fmt.Errorf("ddpg: load: %w", err)
 	}
 	return nil
+}
+
+// blocksOf returns c's blocks of the given names, in order.
+func blocksOf(c *nets.Checkpoint, names []string) ([]nets.Block, error) {
+	bs := make([]nets.Block, len(names))
+	for i, name := range names {
+		b, ok := c.Block(name)
+		if !ok {
+			return nil, fmt.Errorf("ddpg: load: block %q missing", name)
+		}
+		bs[i] = b
+	}
+	return bs, nil
 }

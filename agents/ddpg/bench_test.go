@@ -21,8 +21,11 @@ func BenchmarkGradientStep(b *testing.B) {
 		name string
 		mod  func(*Config)
 	}{
-		{"ddpg", func(c *Config) {}},
-		{"td3", func(c *Config) { *c = TD3() }},
+		{"ddpg/float64/parallel", func(c *Config) { c.Precision = nets.PrecisionFloat64 }},
+		{"ddpg/float64/serial", func(c *Config) { c.Precision, c.Parallel = nets.PrecisionFloat64, false }},
+		{"ddpg/float32/parallel", func(c *Config) { c.Precision = nets.PrecisionFloat32 }},
+		{"ddpg/float32/serial", func(c *Config) { c.Precision, c.Parallel = nets.PrecisionFloat32, false }},
+		{"td3/float32/parallel", func(c *Config) { *c = TD3(); c.Precision = nets.PrecisionFloat32 }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			cfg := Defaults()
@@ -48,16 +51,8 @@ func BenchmarkGradientStep(b *testing.B) {
 			b.ReportAllocs()
 			cpu0 := cpuSeconds()
 			for b.Loop() {
-				a.replay.Sample(a.batch, rngU)
-				if _, err := a.criticStep(rngU); err != nil {
+				if _, _, err := a.gradientStep(rngU); err != nil {
 					b.Fatal(err)
-				}
-				a.gradSteps++
-				if a.gradSteps%int64(cfg.PolicyDelay) == 0 {
-					if _, _, err := a.actorStep(); err != nil {
-						b.Fatal(err)
-					}
-					a.runner.Run(&a.soft)
 				}
 			}
 			per := b.Elapsed().Seconds() / float64(b.N)

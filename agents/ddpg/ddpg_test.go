@@ -22,6 +22,7 @@ var _ agents.Learner = (*Agent)(nil)
 // ReLU network, 200 warm-up transitions, lr 1e-3.
 func smallConfig() Config {
 	c := Defaults()
+	c.Precision = nets.PrecisionFloat64 // the reference arithmetic; float32_test.go covers float32
 	c.NumEnvs = 4
 	c.BatchSize = 64
 	c.BufferSize = 20000
@@ -59,7 +60,8 @@ func variants() map[string]func(*Config) {
 			c.Trunk, c.Embedding, c.VolTiming, c.VolFeatures = nets.TrunkAssets, nets.EmbeddingDynamic, true, []int{1}
 			c.TwinCritics, c.TargetNoise = true, 0.5
 		},
-		"flat/dyn": func(c *Config) { c.Embedding = nets.EmbeddingDynamic },
+		"flat/dyn":    func(c *Config) { c.Embedding = nets.EmbeddingDynamic },
+		"flat/logits": func(c *Config) { c.CriticAction = CriticLogits },
 	}
 }
 
@@ -434,5 +436,46 @@ func TestConfigValidate(t *testing.T) {
 	d := Defaults()
 	if d.Hidden[0] != 256 || d.BatchSize != 256 || d.BufferSize != 1_000_000 || d.Tau != 0.005 || d.NoiseSigma != 0.1 || d.ActorLR != 3e-4 {
 		t.Errorf("defaults are not bench task v1's: %+v", d)
+	}
+}
+
+// TestCriticActionAuto checks how critic_action = "auto" resolves: logits
+// for a plain softmax action, weights with the gate or the dynamic
+// embedding; explicit choices are kept, and logits with the dynamic
+// embedding is refused.
+func TestCriticActionAuto(t *testing.T) {
+	m := trendMarket()
+	for _, tc := range []struct {
+		name, ca, emb string
+		gate          bool
+		want          string
+	}{
+		{"plain", CriticAuto, nets.EmbeddingNone, false, CriticLogits},
+		{"gate", CriticAuto, nets.EmbeddingNone, true, CriticWeights},
+		{"dynamic", CriticAuto, nets.EmbeddingDynamic, false, CriticWeights},
+		{"explicit weights", CriticWeights, nets.EmbeddingNone, false, CriticWeights},
+		{"explicit logits with gate", CriticLogits, nets.EmbeddingNone, true, CriticLogits},
+		{"logits with dynamic", CriticLogits, nets.EmbeddingDynamic, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tinyConfig()
+			cfg.CriticAction, cfg.Embedding, cfg.VolTiming = tc.ca, tc.emb, tc.gate
+			if tc.gate {
+				cfg.VolFeatures = []int{1}
+			}
+			a, err := New(m.spec(), cfg, seed.New(1, seed.Init, 0))
+			if tc.want == "" {
+				if err == nil {
+					t.Fatal("accepted critic_action = \"logits\" with the dynamic embedding")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := a.Config().CriticAction; got != tc.want {
+				t.Errorf("critic_action resolved to %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

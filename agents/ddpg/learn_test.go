@@ -7,6 +7,10 @@ import (
 	"github.com/folio-rl/folio/internal/seed"
 )
 
+// learnUpdates is the training budget (Update calls) of the multi-step
+// learning tests, for either critic action input.
+var learnUpdates = 450
+
 // TestLearnAllocationBandit: one-step episodes where asset 1 clearly
 // dominates; DDPG must put most capital in it and beat equal weights
 // (the optimum earns 0.02 per step, equal risky weights 0).
@@ -46,14 +50,20 @@ func TestLearnTrendMarket(t *testing.T) {
 	if raceEnabled {
 		t.Skip("learning test skipped under the race detector")
 	}
-	m := trendMarket()
-	a := newToyAgent(t, m, smallConfig(), 3)
-	trainToy(t, a, m, 300, 3)
-	pol, ew, _ := evaluate(t, a.Policy(), m, []float64{0.25, 0.25, 0.25, 0.25}, 800, 4)
-	_, best, _ := evaluate(t, a.Policy(), m, []float64{0, 0, 1, 0}, 800, 4)
-	t.Logf("reward/step %.4f; equal weights %.4f; all in asset 2 %.4f", pol, ew, best)
-	if pol < ew+0.01 || pol < 0.8*best {
-		t.Errorf("reward/step %.4f: want ≥ equal weights %.4f + 0.01 and ≥ 80%% of the best %.4f", pol, ew, best)
+	for _, ca := range []string{CriticLogits, CriticWeights} {
+		t.Run(ca, func(t *testing.T) {
+			m := trendMarket()
+			cfg := smallConfig()
+			cfg.CriticAction = ca
+			a := newToyAgent(t, m, cfg, 3)
+			trainToy(t, a, m, learnUpdates, 3)
+			pol, ew, _ := evaluate(t, a.Policy(), m, []float64{0.25, 0.25, 0.25, 0.25}, 800, 4)
+			_, best, _ := evaluate(t, a.Policy(), m, []float64{0, 0, 1, 0}, 800, 4)
+			t.Logf("reward/step %.4f; equal weights %.4f; all in asset 2 %.4f", pol, ew, best)
+			if pol < ew+0.01 || pol < 0.8*best {
+				t.Errorf("reward/step %.4f: want ≥ equal weights %.4f + 0.01 and ≥ 80%% of the best %.4f", pol, ew, best)
+			}
+		})
 	}
 }
 
@@ -70,15 +80,27 @@ func TestLearnVolatilityGate(t *testing.T) {
 	if raceEnabled {
 		t.Skip("learning test skipped under the race detector")
 	}
-	m := volRegimeMarket()
-	cfg := smallConfig()
-	cfg.VolTiming, cfg.VolFeatures, cfg.Gamma = true, []int{1}, 0.5
-	a := newToyAgent(t, m, cfg, 5)
-	trainToy(t, a, m, 300, 5)
-	calm, turb := exposureByRegime(t, a.Policy(), m)
-	t.Logf("exposure: calm %.3f, turbulent %.3f", calm, turb)
-	if calm < 0.75 || turb > 0.35 {
-		t.Errorf("exposure calm %.3f (want ≥ 0.75), turbulent %.3f (want ≤ 0.35)", calm, turb)
+	for _, ca := range []string{CriticLogits, CriticWeights} {
+		t.Run(ca, func(t *testing.T) {
+			m := volRegimeMarket()
+			cfg := smallConfig()
+			cfg.VolTiming, cfg.VolFeatures, cfg.Gamma, cfg.CriticAction = true, []int{1}, 0.5, ca
+			a := newToyAgent(t, m, cfg, 5)
+			trainToy(t, a, m, learnUpdates, 5)
+			calm, turb := exposureByRegime(t, a.Policy(), m)
+			t.Logf("exposure: calm %.3f, turbulent %.3f", calm, turb)
+			// A logits critic learns a weaker gate on this toy (measured
+			// calm 0.85–0.90, turbulent 0.35–0.36 at 300–600 updates;
+			// weights: 0.99 / 0.02–0.20), which is why critic_action =
+			// "auto" gives the gate a weights critic.
+			maxTurb := 0.35
+			if ca == CriticLogits {
+				maxTurb = 0.45
+			}
+			if calm < 0.75 || turb > maxTurb {
+				t.Errorf("exposure calm %.3f (want ≥ 0.75), turbulent %.3f (want ≤ %.2f)", calm, turb, maxTurb)
+			}
+		})
 	}
 }
 

@@ -55,7 +55,11 @@ func (a *Agent) Update(ctx context.Context, r *agents.Rollout, rng *rand.Rand) (
 		return nil, err
 	}
 	cfg := &a.cfg
-	a.replay.AddRollout(r, r.Weights)
+	if cfg.CriticAction == CriticLogits {
+		a.replay.AddRollout(r, r.Raw)
+	} else {
+		a.replay.AddRollout(r, r.Weights)
+	}
 	for k := 0; k < r.Len(); k++ {
 		if r.Done(k) {
 			e := k % r.Envs
@@ -73,27 +77,20 @@ func (a *Agent) Update(ctx context.Context, r *agents.Rollout, rng *rand.Rand) (
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("ddpg: update: %w", err)
 		}
-		a.replay.Sample(a.batch, rng)
-		cs, err := a.criticStep(rng)
+		cs, actor, err := a.gradientStep(rng)
 		if err != nil {
 			return nil, fmt.Errorf("ddpg: update: %w", err)
 		}
+		a.pending--
 		sum.CriticLoss += cs.CriticLoss
 		sum.PredLoss += cs.PredLoss
 		sum.Q += cs.Q
 		sum.TargetQ += cs.TargetQ
 		sum.CriticGradNorm += cs.CriticGradNorm
-		a.gradSteps++
-		a.pending--
 		st.GradientSteps++
-		if a.gradSteps%int64(cfg.PolicyDelay) == 0 {
-			loss, norm, err := a.actorStep()
-			if err != nil {
-				return nil, fmt.Errorf("ddpg: update: %w", err)
-			}
-			a.runner.Run(&a.soft) // actor targets on one core, critic targets on the other
-			sum.ActorLoss += loss
-			sum.ActorGradNorm += norm
+		if actor {
+			sum.ActorLoss += cs.ActorLoss
+			sum.ActorGradNorm += cs.ActorGradNorm
 			st.ActorSteps++
 		}
 	}
@@ -108,6 +105,41 @@ func (a *Agent) Update(ctx context.Context, r *agents.Rollout, rng *rand.Rand) (
 	return st, nil
 }
 
+// gradientStep samples a batch from the replay buffer and takes one critic
+// step, then, every policy_delay gradient steps, one actor step and the
+// soft target updates (actor targets on one core, critic targets on the
+// other). actor reports whether the actor stepped; cs then holds its loss
+// and gradient norm too.
+func (a *Agent) gradientStep(rng *rand.Rand) (cs Stats, actor bool, err error) {
+	a.replay.Draw(a.batch, rng)
+	a.runner.Run(&a.gather) // copy the sampled rows on both cores
+	if cs, err = a.criticStep(rng); err != nil {
+		return cs, false, err
+	}
+	a.gradSteps++
+	if a.gradSteps%int64(a.cfg.PolicyDelay) != 0 {
+		return cs, false, nil
+	}
+	if cs.ActorLoss, cs.ActorGradNorm, err = a.actorStep(); err != nil {
+		return cs, false, err
+	}
+	a.w.softUpdate(a.cfg.Tau, a.runner)
+	return cs, true, nil
+}
+
+// gatherTask copies the drawn transitions into the batch: the first half
+// of the rows (part 0), the second half (part 1).
+type gatherTask struct{ a *Agent }
+
+func (t *gatherTask) Run(part int) {
+	b := t.a.batch
+	if h := b.Size / 2; part == 0 {
+		t.a.replay.Gather(b, 0, h)
+	} else {
+		t.a.replay.Gather(b, h, b.Size)
+	}
+}
+
 // criticStep regresses every Q tower on the TD target
 // y = r + γ·(1 − terminated)·min_k Q'_k(s', w(π'(s') + ε)) with the target
 // networks (ε: TD3's clipped smoothing noise, if configured), plus the
@@ -120,12 +152,11 @@ func (a *Agent) criticStep(rng *rand.Rand) (Stats, error) {
 	if err := agents.CheckFinite("critic loss", total); err != nil {
 		return st, err
 	}
-	st.CriticGradNorm = nets.GradNorm(a.criticG)
+	st.CriticGradNorm = a.w.gradNorm(true)
 	if err := agents.CheckFinite("critic gradient norm", st.CriticGradNorm); err != nil {
 		return st, err
 	}
-	a.adamTask = adamTask{step: a.adamC.Begin(a.cfg.CriticLR, nets.ClipScale(st.CriticGradNorm, a.cfg.MaxGradNorm)), theta: a.criticP, grad: a.criticG}
-	a.runner.Run(&a.adamTask)
+	a.w.adamStep(true, a.cfg.CriticLR, nets.ClipScale(st.CriticGradNorm, a.cfg.MaxGradNorm), a.runner)
 	return st, nil
 }
 
@@ -136,7 +167,7 @@ func (a *Agent) criticLoss(rng *rand.Rand) (st Stats, total float64, err error) 
 	m, na, d := b.Size, a.adim, a.obsDim
 
 	// Target policy on the next observations, squashed to weights.
-	if err := a.actorForward(a.actTarget, s.logits, b.Next); err != nil {
+	if err := a.actorForward(a.actTarget, s.logits, a.unbound(b.Next)); err != nil {
 		return st, 0, err
 	}
 	for i := 0; i < m; i++ {
@@ -147,13 +178,15 @@ func (a *Agent) criticLoss(rng *rand.Rand) (st Stats, total float64, err error) 
 				row[j] = math.Min(math.Max(row[j]+eps, -cfg.ActionScale), cfg.ActionScale)
 			}
 		}
-		nets.WeightsTo(s.wNext[i*na:(i+1)*na], row, a.gate)
+		a.criticActionTo(s.wNext[i*na:(i+1)*na], row)
 	}
 
 	// Target critics: y = r + γ(1 − terminated)·min_k Q'_k.
 	cr := a.critic
-	for i := 0; i < m; i++ {
-		cr.Feed.Fill(a.crTarget, i, b.Next[i*d:(i+1)*d])
+	if !a.bound {
+		for i := 0; i < m; i++ {
+			cr.Feed.Fill(a.crTarget, i, b.Next[i*d:(i+1)*d])
+		}
 	}
 	for _, x := range cr.Action {
 		copy(a.crTarget.Input(x), s.wNext)
@@ -179,8 +212,10 @@ func (a *Agent) criticLoss(rng *rand.Rand) (st Stats, total float64, err error) 
 
 	// Current critics on (s, a): loss Σ_k mean (Q_k − y)².
 	e := a.crTrain
-	for i := 0; i < m; i++ {
-		cr.Feed.Fill(e, i, b.Obs[i*d:(i+1)*d])
+	if !a.bound {
+		for i := 0; i < m; i++ {
+			cr.Feed.Fill(e, i, b.Obs[i*d:(i+1)*d])
+		}
 	}
 	for _, x := range cr.Action {
 		copy(e.Input(x), b.Action)
@@ -213,7 +248,7 @@ func (a *Agent) criticLoss(rng *rand.Rand) (st Stats, total float64, err error) 
 			}
 		}
 	}
-	clear(a.criticG)
+	a.w.clearGrad(true)
 	if err := e.Backward(); err != nil {
 		return st, 0, err
 	}
@@ -233,12 +268,11 @@ func (a *Agent) actorStep() (loss, norm float64, err error) {
 	if err := agents.CheckFinite("actor loss", total); err != nil {
 		return 0, 0, err
 	}
-	norm = nets.GradNorm(a.actorG)
+	norm = a.w.gradNorm(false)
 	if err := agents.CheckFinite("actor gradient norm", norm); err != nil {
 		return 0, 0, err
 	}
-	a.adamTask = adamTask{step: a.adamA.Begin(a.cfg.ActorLR, nets.ClipScale(norm, a.cfg.MaxGradNorm)), theta: a.actorP, grad: a.actorG}
-	a.runner.Run(&a.adamTask)
+	a.w.adamStep(false, a.cfg.ActorLR, nets.ClipScale(norm, a.cfg.MaxGradNorm), a.runner)
 	return loss, norm, nil
 }
 
@@ -249,8 +283,10 @@ func (a *Agent) actorLoss() (loss, total float64, err error) {
 	cfg, b, s := &a.cfg, a.batch, &a.s
 	m, na, d := b.Size, a.adim, a.obsDim
 	ea := a.actTrain
-	for i := 0; i < m; i++ {
-		a.actor.Feed.Fill(ea, i, b.Obs[i*d:(i+1)*d])
+	if !a.bound {
+		for i := 0; i < m; i++ {
+			a.actor.Feed.Fill(ea, i, b.Obs[i*d:(i+1)*d])
+		}
 	}
 	if a.actor.Action >= 0 {
 		copy(ea.Input(a.actor.Action), b.Action)
@@ -263,12 +299,14 @@ func (a *Agent) actorLoss() (loss, total float64, err error) {
 		s.logits[i] = cfg.ActionScale * t[i]
 	}
 	for i := 0; i < m; i++ {
-		nets.WeightsTo(s.wCur[i*na:(i+1)*na], s.logits[i*na:(i+1)*na], a.gate)
+		a.criticActionTo(s.wCur[i*na:(i+1)*na], s.logits[i*na:(i+1)*na])
 	}
 
 	q1, eq := a.q1, a.q1Loss
-	for i := 0; i < m; i++ {
-		q1.Feed.Fill(eq, i, b.Obs[i*d:(i+1)*d])
+	if !a.bound {
+		for i := 0; i < m; i++ {
+			q1.Feed.Fill(eq, i, b.Obs[i*d:(i+1)*d])
+		}
 	}
 	copy(eq.Input(q1.Action[0]), s.wCur)
 	for _, x := range q1.DecAct {
@@ -292,8 +330,12 @@ func (a *Agent) actorLoss() (loss, total float64, err error) {
 	dt := ea.OutputGrad(a.actor.Logits)
 	for i := 0; i < m; i++ {
 		r := i * na
-		nets.WeightsGradTo(s.du, dw[r:r+na], s.logits[r:r+na], s.wCur[r:r+na], a.gate)
-		for j, g := range s.du {
+		du := dw[r : r+na] // the critic's action is the logits
+		if cfg.CriticAction == CriticWeights {
+			nets.WeightsGradTo(s.du, dw[r:r+na], s.logits[r:r+na], s.wCur[r:r+na], a.gate)
+			du = s.du
+		}
+		for j, g := range du {
 			dt[r+j] = cfg.ActionScale * g // logits = A·t
 		}
 	}
@@ -302,43 +344,25 @@ func (a *Agent) actorLoss() (loss, total float64, err error) {
 		a.targetsTo(s.targets, b.Next)
 		total += cfg.PredCoef * predLoss(ea.OutputGrad(a.actor.Pred), ea.Output(a.actor.Pred), s.targets, cfg.PredCoef)
 	}
-	clear(a.actorG)
+	a.w.clearGrad(false)
 	if err := ea.Backward(); err != nil {
 		return 0, 0, err
 	}
 	return loss, total, nil
 }
 
+// criticActionTo writes the critic's action input for one row of logits:
+// the weights they map to, or the logits themselves (critic_action).
+func (a *Agent) criticActionTo(dst, logits []float64) {
+	if a.cfg.CriticAction == CriticLogits {
+		copy(dst, logits)
+		return
+	}
+	nets.WeightsTo(dst, logits, a.gate)
+}
+
 // softUpdate sets target ← τ·online + (1−τ)·target (Polyak averaging).
 func softUpdate(target, online []float64, tau float64) { nets.SoftUpdate(target, online, tau) }
-
-// softTask Polyak-averages the actor's targets (part 0) and the critic's
-// (part 1).
-type softTask struct{ a *Agent }
-
-func (t *softTask) Run(part int) {
-	a := t.a
-	if part == 0 {
-		softUpdate(a.actorT, a.actorP, a.cfg.Tau)
-	} else {
-		softUpdate(a.criticT, a.criticP, a.cfg.Tau)
-	}
-}
-
-// adamTask applies one Adam step to the two halves of a parameter vector.
-type adamTask struct {
-	step        nets.AdamStep
-	theta, grad []float64
-}
-
-func (t *adamTask) Run(part int) {
-	mid := len(t.theta) / 2 &^ 3
-	if part == 0 {
-		t.step.Apply(t.theta, t.grad, 0, mid)
-	} else {
-		t.step.Apply(t.theta, t.grad, mid, len(t.theta))
-	}
-}
 
 // predLoss returns the mean squared error between predictions and targets
 // and writes d(coef·MSE)/dpred into dpred.

@@ -24,19 +24,20 @@ type Agent struct {
 	gate   bool
 	hash   string
 
-	theta, grad []float64
-	params      nets.Params
-	adam        *nets.Adam
-	stdIdx      []int     // action dimension → LogStd entry
-	logStd      []float64 // per action dimension (expanded)
+	// The trainable state in the configured precision: the embedded
+	// float64 state or w32 (the other is nil); w is the one in use.
+	*weights[float64]
+	w32    *weights[float32]
+	w      weightSet
+	stdIdx []int     // action dimension → LogStd entry
+	logStd []float64 // per action dimension (expanded)
 
 	train nets.Engine         // minibatch-sized, with backward
 	act   map[int]nets.Engine // forward-only, by batch size
 	u     []float64           // scratch action row
 
-	upd      updateScratch
-	runner   *nets.Runner // nil unless cfg.Parallel
-	adamTask adamTask
+	upd    updateScratch
+	runner *nets.Runner // nil unless cfg.Parallel: shared by the engines and the optimiser step
 
 	updates int64 // Update calls completed
 	steps   int64 // transitions learned from
@@ -94,24 +95,27 @@ func NewForLayout(o nets.ObsLayout, cfg Config, rng *rand.Rand) (*Agent, error) 
 	}
 	a := &Agent{cfg: cfg, arch: arch, ac: ac, n: o.Assets, adim: o.Assets + 1, obsDim: o.Len,
 		gate: arch.VolTiming, hash: hash, act: map[int]nets.Engine{}}
-	np := ac.Net.NumParams()
-	a.theta, a.grad = make([]float64, np), make([]float64, np)
-	a.params = nets.Params{Value: a.theta, Grad: a.grad}
-	ac.Net.Layout().Init(a.theta, rng)
-	a.adam = nets.NewAdam(np, 0.9, 0.999, cfg.AdamEps)
+	if cfg.Float32() {
+		a.w32 = newWeights[float32](a, rng)
+		a.w = a.w32
+	} else {
+		a.weights = newWeights[float64](a, rng)
+		a.w = a.weights
+	}
+	if cfg.Parallel {
+		a.runner = nets.NewRunner()
+	}
 	a.stdIdx = make([]int, a.adim)
 	for j := range a.stdIdx {
 		a.stdIdx[j] = ac.StdIndex(j)
 	}
 	a.logStd = make([]float64, a.adim)
 	a.u = make([]float64, a.adim)
-	if a.train, err = nets.NewEngine(cfg.Backend, ac.Net, cfg.MinibatchSize(), a.params, true, cfg.Parallel); err != nil {
+	if a.train, err = a.w.engine(a, cfg.MinibatchSize(), true, a.runner); err != nil {
+		a.runner.Close()
 		return nil, fmt.Errorf("ppo: %w", err)
 	}
 	a.upd = newUpdateScratch(a)
-	if cfg.Parallel {
-		a.runner = nets.NewRunner()
-	}
 	return a, nil
 }
 
@@ -126,7 +130,7 @@ func cloneConfig(c Config) Config {
 
 // configHash hashes every hyperparameter except the engine choices
 // (backend, parallel), which do not change what is learned beyond
-// rounding.
+// rounding; the precision is part of it.
 func configHash(c Config) (string, error) {
 	c.Backend, c.Parallel = "", false
 	return nets.ConfigHash(c)
@@ -142,7 +146,7 @@ func (a *Agent) Config() Config { return cloneConfig(a.cfg) }
 func (a *Agent) Arch() nets.Arch { return a.arch }
 
 // NumParams returns the number of trainable parameters.
-func (a *Agent) NumParams() int { return len(a.theta) }
+func (a *Agent) NumParams() int { return a.w.len() }
 
 // Steps returns the number of transitions learned from so far.
 func (a *Agent) Steps() int64 { return a.steps }
@@ -150,9 +154,10 @@ func (a *Agent) Steps() int64 { return a.steps }
 // Updates returns the number of completed updates.
 func (a *Agent) Updates() int64 { return a.updates }
 
-// Params returns the parameter vector (the agent's storage: do not modify
-// while training). Determinism tests compare it bitwise.
-func (a *Agent) Params() []float64 { return a.theta }
+// Params returns the parameter vector: the agent's storage in float64
+// precision (do not modify it while training), a widened copy in float32.
+// Determinism tests compare it bitwise.
+func (a *Agent) Params() []float64 { return a.w.params() }
 
 // NewRollout allocates storage for num_envs × num_steps transitions.
 func (a *Agent) NewRollout() *agents.Rollout {
@@ -165,7 +170,7 @@ func (a *Agent) actEngine(b int) (nets.Engine, error) {
 	if e, ok := a.act[b]; ok {
 		return e, nil
 	}
-	e, err := nets.NewEngine(a.cfg.Backend, a.ac.Net, b, nets.Params{Value: a.theta}, false, a.cfg.Parallel)
+	e, err := a.w.engine(a, b, false, a.runner)
 	if err != nil {
 		return nil, fmt.Errorf("ppo: %w", err)
 	}
@@ -173,12 +178,7 @@ func (a *Agent) actEngine(b int) (nets.Engine, error) {
 	return e, nil
 }
 
-func (a *Agent) expandLogStd() {
-	seg := a.ac.LogStd.View(a.theta)
-	for j, k := range a.stdIdx {
-		a.logStd[j] = seg[k]
-	}
-}
+func (a *Agent) expandLogStd() { a.w.logStdTo(a.logStd, a.ac.LogStd, a.stdIdx) }
 
 // forward runs engine e on the len(obs)/D observations of obs.
 func (a *Agent) forward(e nets.Engine, obs []float64) error {
@@ -274,12 +274,14 @@ func (a *Agent) valuesTo(dst []float64, obs func(i int) []float64) error {
 // Policy returns the agent's current policy for evaluation: weights from
 // the Gaussian's mean (Deterministic) or a sample (Sample). It shares the
 // agent's parameters and has its own batch-1 engine.
-func (a *Agent) Policy() agents.Policy { return &policy{a: a, u: make([]float64, a.adim)} }
+func (a *Agent) Policy() agents.Policy {
+	return &policy{a: a, u: make([]float64, a.adim), logStd: make([]float64, a.adim)}
+}
 
 type policy struct {
-	a *Agent
-	e nets.Engine
-	u []float64
+	a         *Agent
+	e         nets.Engine
+	u, logStd []float64
 }
 
 func (p *policy) Name() string { return "ppo" }
@@ -290,7 +292,7 @@ func (p *policy) Act(dst []float64, obs *agents.Observation, rng *rand.Rand, mod
 		panic("ppo: policy: observation or destination length mismatch")
 	}
 	if p.e == nil {
-		e, err := nets.NewEngine(a.cfg.Backend, a.ac.Net, 1, nets.Params{Value: a.theta}, false, false)
+		e, err := a.w.engine(a, 1, false, nil)
 		if err != nil {
 			return fmt.Errorf("ppo: %w", err)
 		}
@@ -300,11 +302,11 @@ func (p *policy) Act(dst []float64, obs *agents.Observation, rng *rand.Rand, mod
 		return fmt.Errorf("ppo: policy: %w", err)
 	}
 	mu := p.e.Output(a.ac.Logits)
-	seg := a.ac.LogStd.View(a.theta)
+	a.w.logStdTo(p.logStd, a.ac.LogStd, a.stdIdx)
 	for j := range p.u {
 		p.u[j] = mu[j]
 		if mode == agents.Sample {
-			p.u[j] += math.Exp(seg[a.stdIdx[j]]) * rng.NormFloat64()
+			p.u[j] += math.Exp(p.logStd[j]) * rng.NormFloat64()
 		}
 		if math.IsNaN(p.u[j]) || math.IsInf(p.u[j], 0) {
 			return fmt.Errorf("ppo: policy: %w", &agents.NonFiniteError{Quantity: "action logit", Value: p.u[j]})
@@ -328,12 +330,8 @@ const (
 func (a *Agent) Save(w io.Writer) error {
 	c := &nets.Checkpoint{
 		Kind: kind, Net: a.arch.String(), ConfigHash: a.hash, Arch: nets.ArchOf("", a.ac.Net.Layout()),
-		Ints: map[string]int64{"adam.step": int64(a.adam.Step), "updates": a.updates, "steps": a.steps},
-		Blocks: []nets.Block{
-			{Name: blockParams, F64: a.theta},
-			{Name: blockAdamM, F64: a.adam.M},
-			{Name: blockAdamV, F64: a.adam.V},
-		},
+		Ints:   map[string]int64{"adam.step": int64(a.w.adamSteps()), "updates": a.updates, "steps": a.steps},
+		Blocks: a.w.blocks(),
 	}
 	if err := nets.WriteCheckpoint(w, c); err != nil {
 		return fmt.Errorf("ppo: save: %w", err)
@@ -349,24 +347,24 @@ func (a *Agent) Load(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	copy(a.theta, c.Blocks[0].F64)
-	copy(a.adam.M, c.Blocks[1].F64)
-	copy(a.adam.V, c.Blocks[2].F64)
-	a.adam.Step = int(c.Ints["adam.step"])
+	if err := a.w.load(c.Blocks, false); err != nil {
+		return err
+	}
+	a.w.setAdamSteps(int(c.Ints["adam.step"]))
 	a.updates, a.steps = c.Ints["updates"], c.Ints["steps"]
 	return nil
 }
 
 // LoadWeights restores only the parameters of a checkpoint with the same
-// architecture (any hyperparameters): for evaluation or warm starts.
-// The optimiser state and counters are left as they are.
+// architecture (any hyperparameters, either precision: values are
+// converted): for evaluation or warm starts. The optimiser state and
+// counters are left as they are.
 func (a *Agent) LoadWeights(r io.Reader) error {
 	c, err := a.read(r, false)
 	if err != nil {
 		return err
 	}
-	copy(a.theta, c.Blocks[0].F64)
-	return nil
+	return a.w.load(c.Blocks, true)
 }
 
 func (a *Agent) read(r io.Reader, full bool) (*nets.Checkpoint, error) {
@@ -384,7 +382,7 @@ func (a *Agent) read(r io.Reader, full bool) (*nets.Checkpoint, error) {
 	blocks := make([]nets.Block, 3)
 	for i, name := range []string{blockParams, blockAdamM, blockAdamV} {
 		b, ok := c.Block(name)
-		if !ok || len(b.F64) != len(a.theta) {
+		if !ok || len(b.F64)+len(b.F32) != a.w.len() {
 			return nil, fmt.Errorf("ppo: load: block %q missing or of the wrong length", name)
 		}
 		blocks[i] = b

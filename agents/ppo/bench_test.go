@@ -45,9 +45,11 @@ func BenchmarkMinibatchUpdate(b *testing.B) {
 		name string
 		mod  func(*Config)
 	}{
-		{"backend=native/parallel=true", func(c *Config) {}},
-		{"backend=native/parallel=false", func(c *Config) { c.Parallel = false }},
-		{"backend=gorgonia", func(c *Config) { c.Backend = nets.BackendGorgonia }},
+		{"backend=native/float64/parallel", func(c *Config) { c.Precision = nets.PrecisionFloat64 }},
+		{"backend=native/float64/serial", func(c *Config) { c.Precision, c.Parallel = nets.PrecisionFloat64, false }},
+		{"backend=native/float32/parallel", func(c *Config) { c.Precision = nets.PrecisionFloat32 }},
+		{"backend=native/float32/serial", func(c *Config) { c.Precision, c.Parallel = nets.PrecisionFloat32, false }},
+		{"backend=gorgonia", func(c *Config) { c.Backend, c.Precision = nets.BackendGorgonia, nets.PrecisionFloat64 }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			cfg := Defaults()
@@ -83,36 +85,48 @@ func BenchmarkMinibatchUpdate(b *testing.B) {
 // BenchmarkUpdate measures a whole Update of bench task v1 (GAE and 10
 // epochs × 32 minibatches over 8 × 256 transitions).
 func BenchmarkUpdate(b *testing.B) {
-	a, err := NewForLayout(benchLayout(), Defaults(), seed.New(1, seed.Init, 0))
-	if err != nil {
-		b.Fatal(err)
+	for _, prec := range []string{nets.PrecisionFloat64, nets.PrecisionFloat32} {
+		b.Run(prec, func(b *testing.B) {
+			cfg := Defaults()
+			cfg.Precision = prec
+			a, err := NewForLayout(benchLayout(), cfg, seed.New(1, seed.Init, 0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer a.Close()
+			r := benchRollout(b, a)
+			rng := seed.New(2, seed.Shuffle, 0)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := a.Update(context.Background(), r, rng); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(2048/(b.Elapsed().Seconds()/float64(b.N)), "env-steps/s")
+		})
 	}
-	defer a.Close()
-	r := benchRollout(b, a)
-	rng := seed.New(2, seed.Shuffle, 0)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := a.Update(context.Background(), r, rng); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(2048/(b.Elapsed().Seconds()/float64(b.N)), "env-steps/s")
 }
 
 // BenchmarkAct measures batched acting for 8 envs (sampling, values,
 // log-probabilities, squashing).
 func BenchmarkAct(b *testing.B) {
-	a, err := NewForLayout(benchLayout(), Defaults(), seed.New(1, seed.Init, 0))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
-	r := benchRollout(b, a)
-	rng := seed.New(3, seed.Action, 0)
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := a.Act(r.ActionsAt(0), r.ObsAt(0), rng, agents.Sample); err != nil {
-			b.Fatal(err)
-		}
+	for _, prec := range []string{nets.PrecisionFloat64, nets.PrecisionFloat32} {
+		b.Run(prec, func(b *testing.B) {
+			cfg := Defaults()
+			cfg.Precision = prec
+			a, err := NewForLayout(benchLayout(), cfg, seed.New(1, seed.Init, 0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer a.Close()
+			r := benchRollout(b, a)
+			rng := seed.New(3, seed.Action, 0)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := a.Act(r.ActionsAt(0), r.ObsAt(0), rng, agents.Sample); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

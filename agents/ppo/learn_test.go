@@ -15,6 +15,7 @@ import (
 // steps, 4 epochs of 4 minibatches, a 32-32 network, lr 3e-3.
 func smallConfig() Config {
 	c := Defaults()
+	c.Precision = nets.PrecisionFloat64 // the reference arithmetic; float32_test.go covers float32
 	c.NumSteps = 32
 	c.UpdateEpochs = 4
 	c.NumMinibatches = 4

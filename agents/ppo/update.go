@@ -70,8 +70,6 @@ type updateScratch struct {
 	raw, oldLogp, mbAdv, advN, ret2, oldV, mbTarget []float64
 	lg                                              *lossGrad
 	dLogStd                                         []float64
-	// state before the update, restored on cancellation or divergence
-	theta, m, v []float64
 }
 
 func newUpdateScratch(a *Agent) updateScratch {
@@ -83,7 +81,6 @@ func newUpdateScratch(a *Agent) updateScratch {
 		raw: make([]float64, mb*a.adim), oldLogp: make([]float64, mb), mbAdv: make([]float64, mb),
 		advN: make([]float64, mb), ret2: make([]float64, mb), oldV: make([]float64, mb),
 		dLogStd: make([]float64, a.ac.LogStd.Len()),
-		theta:   make([]float64, len(a.theta)), m: make([]float64, len(a.theta)), v: make([]float64, len(a.theta)),
 	}
 	if a.ac.Pred >= 0 {
 		s.targets = make([]float64, n*2*a.n)
@@ -161,16 +158,8 @@ func (a *Agent) Update(ctx context.Context, r *agents.Rollout, rng *rand.Rand) (
 		}
 	}
 
-	copy(s.theta, a.theta)
-	copy(s.m, a.adam.M)
-	copy(s.v, a.adam.V)
-	step0 := a.adam.Step
-	restore := func() {
-		copy(a.theta, s.theta)
-		copy(a.adam.M, s.m)
-		copy(a.adam.V, s.v)
-		a.adam.Step = step0
-	}
+	a.w.save()
+	restore := a.w.restore
 
 	for k := range s.idx {
 		s.idx[k] = k
@@ -236,38 +225,19 @@ func (a *Agent) step(r *agents.Rollout, idx []int, lr float64) (ls lossStats, pr
 	if err = agents.CheckFinite("loss", ls.total+pred*cfg.PredCoef); err != nil {
 		return
 	}
-	clear(a.grad)
+	a.w.clearGrad()
 	if err = a.train.Backward(); err != nil {
 		return
 	}
-	gs := a.ac.LogStd.View(a.grad)
-	for j, k := range a.stdIdx {
-		gs[k] += s.lg.logStd[j]
-	}
+	a.w.addLogStdGrad(a.ac.LogStd, a.stdIdx, s.lg.logStd)
 	// Global gradient clipping folded into the Adam step, which runs on
 	// two goroutines over the two halves of the parameter vector.
-	norm = nets.GradNorm(a.grad)
+	norm = a.w.gradNorm()
 	if err = agents.CheckFinite("gradient norm", norm); err != nil {
 		return
 	}
-	a.adamTask = adamTask{step: a.adam.Begin(lr, nets.ClipScale(norm, cfg.MaxGradNorm)), theta: a.theta, grad: a.grad}
-	a.runner.Run(&a.adamTask)
+	a.w.adamStep(lr, nets.ClipScale(norm, cfg.MaxGradNorm), a.runner)
 	return ls, pred, norm, false, nil
-}
-
-// adamTask applies one Adam step to the two halves of the parameters.
-type adamTask struct {
-	step        nets.AdamStep
-	theta, grad []float64
-}
-
-func (t *adamTask) Run(part int) {
-	mid := len(t.theta) / 2 &^ 3
-	if part == 0 {
-		t.step.Apply(t.theta, t.grad, 0, mid)
-	} else {
-		t.step.Apply(t.theta, t.grad, mid, len(t.theta))
-	}
 }
 
 // minibatch gathers the transitions idx into the training engine, runs
