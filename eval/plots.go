@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -65,7 +66,7 @@ func newPlot(o ChartOptions) *plot.Plot {
 	}
 	if o.LogY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = logTicks{}
 	}
 	p.Legend.Top = true
 	p.Legend.Left = true
@@ -255,4 +256,43 @@ func ScatterChart(o ChartOptions, series []ScatterSeries) ([]byte, error) {
 	}
 	p.Legend.Left = false
 	return render(p, o.Height)
+}
+
+// logTicks labels a log axis at 1, 2 and 5 times each power of ten in
+// range (plot.LogTicks labels powers of ten only, which leaves an equity
+// curve between 0.5 and 8 with a single label), with unlabelled minor
+// ticks at the other integer multiples. A range narrower than a factor of
+// two gets every integer multiple labelled; where that still gives fewer
+// than two labels, gonum's linear ticks are used (on a log scale they are
+// still placed correctly).
+type logTicks struct{}
+
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(lo > 0) || !(hi > lo) || math.IsInf(hi, 0) {
+		return nil
+	}
+	labelAll := hi/lo < 2
+	var ticks []plot.Tick
+	labelled := 0
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		base := math.Pow(10, e)
+		for m := 1; m <= 9; m++ {
+			v := float64(m) * base
+			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if labelAll || m == 1 || m == 2 || m == 5 {
+				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+			ticks = append(ticks, t)
+			if t.Label != "" {
+				labelled++
+			}
+		}
+	}
+	if labelled < 2 {
+		return plot.DefaultTicks{}.Ticks(lo, hi)
+	}
+	return ticks
 }
