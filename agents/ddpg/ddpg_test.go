@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/floats/scalar"
 
 	"github.com/folio-rl/folio/agents"
+	"github.com/folio-rl/folio/agents/internal/toymarket"
 	"github.com/folio-rl/folio/internal/seed"
 	"github.com/folio-rl/folio/nets"
 )
@@ -40,9 +41,9 @@ func tinyConfig() Config {
 	return c
 }
 
-func newToyAgent(t testing.TB, m toyMarket, cfg Config, root uint64) *Agent {
+func newToyAgent(t testing.TB, m toymarket.Market, cfg Config, root uint64) *Agent {
 	t.Helper()
-	a, err := New(m.spec(), cfg, seed.New(root, seed.Init, 0))
+	a, err := New(m.Spec(), cfg, seed.New(root, seed.Init, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,14 +67,14 @@ func variants() map[string]func(*Config) {
 }
 
 // fillReplay stores n random transitions and samples a batch.
-func fillReplay(t testing.TB, a *Agent, m toyMarket, n int, root uint64) {
+func fillReplay(t testing.TB, a *Agent, m toymarket.Market, n int, root uint64) {
 	t.Helper()
 	mk := m
-	mk.rng = seed.New(root, seed.Env, 0)
-	mk.ret = nil
+	mk.RNG = seed.New(root, seed.Env, 0)
+	mk.Ret = nil
 	d := a.obsDim
 	obs, next := make([]float64, d), make([]float64, d)
-	mk.reset(obs)
+	mk.Reset(obs)
 	rng := seed.New(root, seed.Action, 0)
 	u, w := make([]float64, a.adim), make([]float64, a.adim)
 	for i := 0; i < n; i++ {
@@ -81,11 +82,11 @@ func fillReplay(t testing.TB, a *Agent, m toyMarket, n int, root uint64) {
 			u[j] = 3 * rng.NormFloat64()
 		}
 		nets.WeightsTo(w, u, a.gate)
-		r, term, trunc := mk.step(w, next)
+		r, term, trunc := mk.Step(w, next)
 		a.replay.Add(obs, w, r, next, term)
 		copy(obs, next)
 		if term || trunc {
-			mk.reset(obs)
+			mk.Reset(obs)
 		}
 	}
 	a.replay.Sample(a.batch, seed.New(root, seed.Replay, 0))
@@ -99,7 +100,7 @@ func fillReplay(t testing.TB, a *Agent, m toyMarket, n int, root uint64) {
 // Tolerance as nets' TestGradientFD (1e-7), relaxed to 1e-6 relative for
 // the actor: its loss goes through two networks, a softmax and a tanh.
 func TestLossGradients(t *testing.T) {
-	m := volRegimeMarket()
+	m := toymarket.VolRegimeMarket()
 	for name, mod := range variants() {
 		t.Run(name, func(t *testing.T) {
 			cfg := tinyConfig()
@@ -179,7 +180,7 @@ func TestSoftUpdate(t *testing.T) {
 // TestOUNoise: the OU recursion x ← x − θx·dt + σ√dt·ε matches its closed
 // form; states reset when an env's episode ends.
 func TestOUNoise(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	cfg := tinyConfig()
 	cfg.Noise, cfg.NoiseSigma, cfg.OUTheta, cfg.OUDt, cfg.LearningStarts = NoiseOU, 0.5, 2, 0.1, 0
 	a := newToyAgent(t, m, cfg, 2)
@@ -214,7 +215,7 @@ func TestOUNoise(t *testing.T) {
 // TestDeterminism: the same seeds give bit-identical parameters (serial
 // or concurrent towers); another seed does not.
 func TestDeterminism(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	for name, mod := range variants() {
 		t.Run(name, func(t *testing.T) {
 			var ps [][]float64
@@ -223,7 +224,7 @@ func TestDeterminism(t *testing.T) {
 				mod(&cfg)
 				cfg.Parallel = par
 				a := newToyAgent(t, m, cfg, 7)
-				trainToy(t, a, m, 20, 7)
+				toymarket.Train(t, a, m, 20, 7)
 				ps = append(ps, append(append([]float64(nil), a.actorP...), a.criticT...))
 			}
 			for i := range ps[0] {
@@ -234,7 +235,7 @@ func TestDeterminism(t *testing.T) {
 			cfg := tinyConfig()
 			mod(&cfg)
 			b := newToyAgent(t, m, cfg, 8)
-			trainToy(t, b, m, 20, 8)
+			toymarket.Train(t, b, m, 20, 8)
 			if b.actorP[0] == ps[0][0] && b.actorP[1] == ps[0][1] {
 				t.Error("another seed gave the same parameters")
 			}
@@ -245,7 +246,7 @@ func TestDeterminism(t *testing.T) {
 // TestBackendParity: native and gorgonia engines give the same parameters
 // after 10 gradient steps, to 1e-9 (their gradients agree to ~1e-15).
 func TestBackendParity(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	for _, name := range []string{"flat", "assets/dyn/gate/td3"} {
 		t.Run(name, func(t *testing.T) {
 			var ps [][]float64
@@ -254,7 +255,7 @@ func TestBackendParity(t *testing.T) {
 				variants()[name](&cfg)
 				cfg.Backend = be
 				a := newToyAgent(t, m, cfg, 9)
-				trainToy(t, a, m, 10, 9)
+				toymarket.Train(t, a, m, 10, 9)
 				if a.GradientSteps() == 0 {
 					t.Fatal("no gradient steps taken")
 				}
@@ -275,12 +276,12 @@ func TestBackendParity(t *testing.T) {
 // TestCheckpointResume: save mid-training (replay included), load into an
 // agent built from another seed, continue both: bit-identical.
 func TestCheckpointResume(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	cfg := tinyConfig()
 	variants()["assets/dyn/gate/td3"](&cfg)
 	cfg.Noise = NoiseOU
 	a := newToyAgent(t, m, cfg, 11)
-	trainToy(t, a, m, 15, 11)
+	toymarket.Train(t, a, m, 15, 11)
 	var buf bytes.Buffer
 	if err := a.Save(&buf); err != nil {
 		t.Fatal(err)
@@ -292,8 +293,8 @@ func TestCheckpointResume(t *testing.T) {
 	if b.Replay().Len() != a.Replay().Len() || b.Steps() != a.Steps() || b.GradientSteps() != a.GradientSteps() {
 		t.Fatalf("restored replay %d/%d, steps %d/%d", b.Replay().Len(), a.Replay().Len(), b.Steps(), a.Steps())
 	}
-	trainToy(t, a, m, 5, 13)
-	trainToy(t, b, m, 5, 13)
+	toymarket.Train(t, a, m, 5, 13)
+	toymarket.Train(t, b, m, 5, 13)
 	for i := range a.actorP {
 		if math.Float64bits(a.actorP[i]) != math.Float64bits(b.actorP[i]) {
 			t.Fatalf("resumed actor θ[%d] = %v, uninterrupted %v", i, b.actorP[i], a.actorP[i])
@@ -318,20 +319,20 @@ func TestCheckpointResume(t *testing.T) {
 // stay owed (and are checkpointed); the next Update takes them, so the
 // run takes as many gradient steps as an uninterrupted one.
 func TestUpdateCancelled(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	cfg := tinyConfig()
 	cfg.TrainFreq, cfg.LearningStarts = 4, 0
 	run := func(cancel bool) int64 {
 		a := newToyAgent(t, m, cfg, 14)
 		r := a.NewRollout()
 		obs := make([]float64, r.Envs*r.ObsDim)
-		envs := []*toyMarket{ptr(m, 1), ptr(m, 2)}
+		envs := []*toymarket.Market{toymarket.Fresh(m, 1), toymarket.Fresh(m, 2)}
 		for e, mk := range envs {
-			mk.reset(obs[e*r.ObsDim : (e+1)*r.ObsDim])
+			mk.Reset(obs[e*r.ObsDim : (e+1)*r.ObsDim])
 		}
 		rngAct, rngUpd := seed.New(1, seed.Action, 0), seed.New(1, seed.Replay, 0)
 		for u := 0; u < 3; u++ {
-			collect(t, a, r, envs, obs, rngAct)
+			toymarket.Collect(t, a, r, envs, obs, rngAct)
 			ctx, stop := context.WithCancel(context.Background())
 			if cancel && u == 1 {
 				stop()
@@ -363,20 +364,14 @@ func TestUpdateCancelled(t *testing.T) {
 	}
 }
 
-func ptr(m toyMarket, s uint64) *toyMarket {
-	m.rng = seed.New(s, seed.Env, 0)
-	m.ret = nil
-	return &m
-}
-
 // TestWarmUp: before learning_starts transitions, Sample acting is
 // uniform in [−A, A] (no network), and no gradient step is taken.
 func TestWarmUp(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	cfg := tinyConfig()
 	cfg.LearningStarts = 1000
 	a := newToyAgent(t, m, cfg, 15)
-	st := trainToy(t, a, m, 5, 15)
+	st := toymarket.Train(t, a, m, 5, 15)
 	if a.GradientSteps() != 0 || st.(Stats).GradientSteps != 0 {
 		t.Errorf("%d gradient steps during warm-up", a.GradientSteps())
 	}
@@ -395,7 +390,7 @@ func TestWarmUp(t *testing.T) {
 }
 
 func TestActAllocs(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	cfg := tinyConfig()
 	cfg.LearningStarts = 0
 	a := newToyAgent(t, m, cfg, 16)
@@ -444,7 +439,7 @@ func TestConfigValidate(t *testing.T) {
 // embedding; explicit choices are kept, and logits with the dynamic
 // embedding is refused.
 func TestCriticActionAuto(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	for _, tc := range []struct {
 		name, ca, emb string
 		gate          bool
@@ -463,7 +458,7 @@ func TestCriticActionAuto(t *testing.T) {
 			if tc.gate {
 				cfg.VolFeatures = []int{1}
 			}
-			a, err := New(m.spec(), cfg, seed.New(1, seed.Init, 0))
+			a, err := New(m.Spec(), cfg, seed.New(1, seed.Init, 0))
 			if tc.want == "" {
 				if err == nil {
 					t.Fatal("accepted critic_action = \"logits\" with the dynamic embedding")

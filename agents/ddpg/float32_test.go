@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/folio-rl/folio/agents"
+	"github.com/folio-rl/folio/agents/internal/toymarket"
 	"github.com/folio-rl/folio/internal/seed"
 	"github.com/folio-rl/folio/nets"
 )
@@ -36,7 +37,7 @@ func tiny32() Config {
 // 1e-7 to 2e-6 for each network), while any error in the float32 plumbing
 // (a gradient not accumulated, a stale input) is O(1).
 func TestFloat32Losses(t *testing.T) {
-	m := volRegimeMarket()
+	m := toymarket.VolRegimeMarket()
 	for name, mod := range variants() {
 		t.Run(name, func(t *testing.T) {
 			c64 := tinyConfig()
@@ -107,7 +108,7 @@ func TestFloat32Losses(t *testing.T) {
 // optimiser steps run on one goroutine or are split over two; another
 // seed does not.
 func TestFloat32Determinism(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	for name, mod := range variants() {
 		t.Run(name, func(t *testing.T) {
 			var ps [][]float32
@@ -116,7 +117,7 @@ func TestFloat32Determinism(t *testing.T) {
 				mod(&cfg)
 				cfg.Parallel = par
 				a := newToyAgent(t, m, cfg, 7)
-				trainToy(t, a, m, 20, 7)
+				toymarket.Train(t, a, m, 20, 7)
 				if a.GradientSteps() == 0 {
 					t.Fatal("no gradient steps taken")
 				}
@@ -132,7 +133,7 @@ func TestFloat32Determinism(t *testing.T) {
 			cfg := tiny32()
 			mod(&cfg)
 			b := newToyAgent(t, m, cfg, 8)
-			trainToy(t, b, m, 20, 8)
+			toymarket.Train(t, b, m, 20, 8)
 			if b.w32.actorP[0] == ps[0][0] && b.w32.actorP[1] == ps[0][1] {
 				t.Error("another seed gave the same parameters")
 			}
@@ -190,11 +191,11 @@ func TestFloat32BenchSizeParallel(t *testing.T) {
 // but LoadWeights converts it, after which both act alike to float32
 // rounding.
 func TestFloat32CheckpointResume(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	cfg := tiny32()
 	variants()["assets/dyn/gate/td3"](&cfg)
 	a := newToyAgent(t, m, cfg, 11)
-	trainToy(t, a, m, 15, 11)
+	toymarket.Train(t, a, m, 15, 11)
 	var buf bytes.Buffer
 	if err := a.Save(&buf); err != nil {
 		t.Fatal(err)
@@ -203,8 +204,8 @@ func TestFloat32CheckpointResume(t *testing.T) {
 	if err := b.Load(bytes.NewReader(buf.Bytes())); err != nil {
 		t.Fatal(err)
 	}
-	trainToy(t, a, m, 5, 13)
-	trainToy(t, b, m, 5, 13)
+	toymarket.Train(t, a, m, 5, 13)
+	toymarket.Train(t, b, m, 5, 13)
 	for i := range a.w32.actorP {
 		if math.Float32bits(a.w32.actorP[i]) != math.Float32bits(b.w32.actorP[i]) {
 			t.Fatalf("resumed actor θ[%d] = %v, uninterrupted %v", i, b.w32.actorP[i], a.w32.actorP[i])
@@ -235,7 +236,7 @@ func TestFloat32CheckpointResume(t *testing.T) {
 		}
 	}
 	obs := make([]float64, a.obsDim)
-	ptr(m, 9).reset(obs)
+	toymarket.Fresh(m, 9).Reset(obs)
 	w32, w64 := make([]float64, a.adim), make([]float64, a.adim)
 	if err := a.Policy().Act(w32, &agents.Observation{Vector: obs}, nil, agents.Deterministic); err != nil {
 		t.Fatal(err)
@@ -253,11 +254,11 @@ func TestFloat32CheckpointResume(t *testing.T) {
 // TestFloat32Allocs: acting and gradient steps allocate nothing in
 // float32 either.
 func TestFloat32Allocs(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	cfg := tiny32()
 	cfg.LearningStarts = 0
 	a := newToyAgent(t, m, cfg, 16)
-	trainToy(t, a, m, 5, 16)
+	toymarket.Train(t, a, m, 5, 16)
 	r := a.NewRollout()
 	rng := seed.New(1, seed.Action, 0)
 	if n := testing.AllocsPerRun(20, func() { a.Act(r.ActionsAt(0), r.ObsAt(0), rng, agents.Sample) }); n != 0 {
@@ -275,14 +276,14 @@ func TestFloat32Learns(t *testing.T) {
 	if raceEnabled {
 		t.Skip("learning test skipped under the race detector")
 	}
-	m := allocationBandit()
+	m := toymarket.AllocationBandit()
 	a := newToyAgent(t, m, small32(), 1)
-	trainToy(t, a, m, 250, 1)
+	toymarket.Train(t, a, m, 250, 1)
 	p := a.Policy()
-	pol, ew, _ := evaluate(t, p, m, []float64{0, 1. / 3, 1. / 3, 1. / 3}, 400, 2)
+	pol, ew, _ := toymarket.Evaluate(t, p, m, []float64{0, 1. / 3, 1. / 3, 1. / 3}, 400, 2)
 	w := make([]float64, 4)
-	obs := make([]float64, m.spec().Layout.Len)
-	ptr(m, 9).reset(obs)
+	obs := make([]float64, m.Spec().Layout.Len)
+	toymarket.Fresh(m, 9).Reset(obs)
 	if err := p.Act(w, &agents.Observation{Vector: obs}, nil, agents.Deterministic); err != nil {
 		t.Fatal(err)
 	}

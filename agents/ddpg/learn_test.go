@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/folio-rl/folio/agents"
+	"github.com/folio-rl/folio/agents/internal/toymarket"
 	"github.com/folio-rl/folio/internal/seed"
 )
 
@@ -18,7 +19,7 @@ func TestLearnAllocationBandit(t *testing.T) {
 	if raceEnabled {
 		t.Skip("learning test skipped under the race detector")
 	}
-	m := allocationBandit()
+	m := toymarket.AllocationBandit()
 	for _, name := range []string{"ddpg", "td3"} {
 		t.Run(name, func(t *testing.T) {
 			cfg := smallConfig()
@@ -26,12 +27,12 @@ func TestLearnAllocationBandit(t *testing.T) {
 				variants()["td3"](&cfg)
 			}
 			a := newToyAgent(t, m, cfg, 1)
-			trainToy(t, a, m, 250, 1) // 1,000 transitions, 800 gradient steps
+			toymarket.Train(t, a, m, 250, 1) // 1,000 transitions, 800 gradient steps
 			p := a.Policy()
-			pol, ew, _ := evaluate(t, p, m, []float64{0, 1. / 3, 1. / 3, 1. / 3}, 400, 2)
+			pol, ew, _ := toymarket.Evaluate(t, p, m, []float64{0, 1. / 3, 1. / 3, 1. / 3}, 400, 2)
 			w := make([]float64, 4)
-			obs := make([]float64, m.spec().Layout.Len)
-			ptr(m, 9).reset(obs)
+			obs := make([]float64, m.Spec().Layout.Len)
+			toymarket.Fresh(m, 9).Reset(obs)
 			if err := p.Act(w, &agents.Observation{Vector: obs}, nil, agents.Deterministic); err != nil {
 				t.Fatal(err)
 			}
@@ -52,13 +53,13 @@ func TestLearnTrendMarket(t *testing.T) {
 	}
 	for _, ca := range []string{CriticLogits, CriticWeights} {
 		t.Run(ca, func(t *testing.T) {
-			m := trendMarket()
+			m := toymarket.TrendMarket()
 			cfg := smallConfig()
 			cfg.CriticAction = ca
 			a := newToyAgent(t, m, cfg, 3)
-			trainToy(t, a, m, learnUpdates, 3)
-			pol, ew, _ := evaluate(t, a.Policy(), m, []float64{0.25, 0.25, 0.25, 0.25}, 800, 4)
-			_, best, _ := evaluate(t, a.Policy(), m, []float64{0, 0, 1, 0}, 800, 4)
+			toymarket.Train(t, a, m, learnUpdates, 3)
+			pol, ew, _ := toymarket.Evaluate(t, a.Policy(), m, []float64{0.25, 0.25, 0.25, 0.25}, 800, 4)
+			_, best, _ := toymarket.Evaluate(t, a.Policy(), m, []float64{0, 0, 1, 0}, 800, 4)
 			t.Logf("reward/step %.4f; equal weights %.4f; all in asset 2 %.4f", pol, ew, best)
 			if pol < ew+0.01 || pol < 0.8*best {
 				t.Errorf("reward/step %.4f: want ≥ equal weights %.4f + 0.01 and ≥ 80%% of the best %.4f", pol, ew, best)
@@ -82,11 +83,11 @@ func TestLearnVolatilityGate(t *testing.T) {
 	}
 	for _, ca := range []string{CriticLogits, CriticWeights} {
 		t.Run(ca, func(t *testing.T) {
-			m := volRegimeMarket()
+			m := toymarket.VolRegimeMarket()
 			cfg := smallConfig()
 			cfg.VolTiming, cfg.VolFeatures, cfg.Gamma, cfg.CriticAction = true, []int{1}, 0.5, ca
 			a := newToyAgent(t, m, cfg, 5)
-			trainToy(t, a, m, learnUpdates, 5)
+			toymarket.Train(t, a, m, learnUpdates, 5)
 			calm, turb := exposureByRegime(t, a.Policy(), m)
 			t.Logf("exposure: calm %.3f, turbulent %.3f", calm, turb)
 			// A logits critic learns a weaker gate on this toy (measured
@@ -104,29 +105,29 @@ func TestLearnVolatilityGate(t *testing.T) {
 	}
 }
 
-func exposureByRegime(t testing.TB, p agents.Policy, m toyMarket) (calm, turb float64) {
+func exposureByRegime(t testing.TB, p agents.Policy, m toymarket.Market) (calm, turb float64) {
 	t.Helper()
-	m.rng = seed.New(77, seed.Eval, 0)
-	m.ret = nil
-	d := m.spec().Layout.Len
-	obs, next, w := make([]float64, d), make([]float64, d), make([]float64, m.n+1)
-	m.reset(obs)
+	m.RNG = seed.New(77, seed.Eval, 0)
+	m.Ret = nil
+	d := m.Spec().Layout.Len
+	obs, next, w := make([]float64, d), make([]float64, d), make([]float64, m.N+1)
+	m.Reset(obs)
 	var nc, nt int
 	for s := 0; s < 400; s++ {
 		if err := p.Act(w, &agents.Observation{Vector: obs}, nil, agents.Deterministic); err != nil {
 			t.Fatal(err)
 		}
-		if m.regime == 0 {
+		if m.Regime == 0 {
 			calm += 1 - w[0]
 			nc++
 		} else {
 			turb += 1 - w[0]
 			nt++
 		}
-		_, term, trunc := m.step(w, next)
+		_, term, trunc := m.Step(w, next)
 		copy(obs, next)
 		if term || trunc {
-			m.reset(obs)
+			m.Reset(obs)
 		}
 	}
 	return calm / float64(nc), turb / float64(nt)

@@ -1,13 +1,13 @@
 package ppo
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 
 	"github.com/folio-rl/folio/agents"
+	"github.com/folio-rl/folio/agents/internal/obslayout"
 	"github.com/folio-rl/folio/env"
 	"github.com/folio-rl/folio/nets"
 )
@@ -43,29 +43,10 @@ type Agent struct {
 	steps   int64 // transitions learned from
 }
 
-// ObsLayoutOf converts an env's Spec into the layout nets needs.
-func ObsLayoutOf(spec env.Spec) (nets.ObsLayout, error) {
-	l := spec.Layout
-	o := nets.ObsLayout{
-		Assets: len(spec.Assets), Features: len(l.Features), Globals: len(l.GlobalFeatures), Window: spec.Window,
-		AssetOffset: l.AssetOffset, GlobalOffset: l.GlobalOffset, WeightsOffset: l.WeightsOffset, Len: l.Len,
-	}
-	if o.Assets < 1 {
-		return o, errors.New("spec has no assets")
-	}
-	if spec.Observation.Len() != l.Len {
-		return o, fmt.Errorf("observation space of %d values but layout of %d", spec.Observation.Len(), l.Len)
-	}
-	if spec.Action.Len() != o.Assets+1 {
-		return o, fmt.Errorf("action space of %d values for %d assets (want N+1)", spec.Action.Len(), o.Assets)
-	}
-	return o, nil
-}
-
 // New returns a PPO agent for an env with the given spec, its weights
 // initialised from rng (use the run's seed.Init stream).
 func New(spec env.Spec, cfg Config, rng *rand.Rand) (*Agent, error) {
-	o, err := ObsLayoutOf(spec)
+	o, err := obslayout.Of(spec)
 	if err != nil {
 		return nil, fmt.Errorf("ppo: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/floats/scalar"
 
 	"github.com/folio-rl/folio/agents"
+	"github.com/folio-rl/folio/agents/internal/toymarket"
 	"github.com/folio-rl/folio/internal/seed"
 	"github.com/folio-rl/folio/nets"
 )
@@ -43,7 +44,7 @@ func variants() map[string]func(*Config) {
 // TestDeterminism: the same seeds give bit-identical parameters after
 // three updates, with the towers run serially or concurrently.
 func TestDeterminism(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	for name, mod := range variants() {
 		t.Run(name, func(t *testing.T) {
 			var thetas [][]float64
@@ -52,7 +53,7 @@ func TestDeterminism(t *testing.T) {
 				mod(&cfg)
 				cfg.Parallel = par
 				a := newToyAgent(t, m, cfg, 11)
-				trainToy(t, a, m, 3, 11)
+				toymarket.Train(t, a, m, 3, 11)
 				thetas = append(thetas, append([]float64(nil), a.Params()...))
 			}
 			for k := 1; k < len(thetas); k++ {
@@ -69,12 +70,12 @@ func TestDeterminism(t *testing.T) {
 	}
 }
 
-func seedDiffers(t *testing.T, m toyMarket, mod func(*Config)) bool {
+func seedDiffers(t *testing.T, m toymarket.Market, mod func(*Config)) bool {
 	cfg := tinyConfig()
 	mod(&cfg)
 	a, b := newToyAgent(t, m, cfg, 11), newToyAgent(t, m, cfg, 12)
-	trainToy(t, a, m, 1, 11)
-	trainToy(t, b, m, 1, 12)
+	toymarket.Train(t, a, m, 1, 11)
+	toymarket.Train(t, b, m, 1, 12)
 	for i := range a.Params() {
 		if a.Params()[i] != b.Params()[i] {
 			return true
@@ -89,7 +90,7 @@ func seedDiffers(t *testing.T, m toyMarket, mod func(*Config)) bool {
 // Adam's normalisation, 8 steps and the clipping decisions keep the drift
 // far below the 1e-9 tolerance unless an implementation differs.
 func TestBackendParity(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	for _, name := range []string{"flat", "assets/dyn/gate"} {
 		t.Run(name, func(t *testing.T) {
 			var thetas [][]float64
@@ -98,7 +99,7 @@ func TestBackendParity(t *testing.T) {
 				variants()[name](&cfg)
 				cfg.Backend = backend
 				a := newToyAgent(t, m, cfg, 13)
-				trainToy(t, a, m, 2, 13)
+				toymarket.Train(t, a, m, 2, 13)
 				thetas = append(thetas, append([]float64(nil), a.Params()...))
 			}
 			maxDiff := 0.0
@@ -118,11 +119,11 @@ func TestBackendParity(t *testing.T) {
 // rng state, gives bit-identical parameters (the full training state is
 // in the file).
 func TestCheckpointResume(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	cfg := tinyConfig()
 	variants()["assets/dyn/gate"](&cfg)
 	a := newToyAgent(t, m, cfg, 21)
-	trainToy(t, a, m, 1, 21)
+	toymarket.Train(t, a, m, 1, 21)
 	var buf bytes.Buffer
 	if err := a.Save(&buf); err != nil {
 		t.Fatal(err)
@@ -134,8 +135,8 @@ func TestCheckpointResume(t *testing.T) {
 	if b.Steps() != a.Steps() || b.Updates() != 1 || b.adam.Step != a.adam.Step {
 		t.Fatalf("counters: steps %d/%d, updates %d, adam step %d/%d", b.Steps(), a.Steps(), b.Updates(), b.adam.Step, a.adam.Step)
 	}
-	trainToy(t, a, m, 1, 22)
-	trainToy(t, b, m, 1, 22)
+	toymarket.Train(t, a, m, 1, 22)
+	toymarket.Train(t, b, m, 1, 22)
 	for i := range a.Params() {
 		if math.Float64bits(a.Params()[i]) != math.Float64bits(b.Params()[i]) {
 			t.Fatalf("after resuming, θ[%d] = %v, uninterrupted %v", i, b.Params()[i], a.Params()[i])
@@ -144,7 +145,7 @@ func TestCheckpointResume(t *testing.T) {
 }
 
 func TestLoadMismatch(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	a := newToyAgent(t, m, tinyConfig(), 1)
 	var buf bytes.Buffer
 	if err := a.Save(&buf); err != nil {
@@ -184,18 +185,18 @@ func TestLoadMismatch(t *testing.T) {
 // TestUpdateAtomic: a cancelled update leaves every parameter and the
 // optimiser state untouched.
 func TestUpdateAtomic(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	a := newToyAgent(t, m, tinyConfig(), 31)
-	trainToy(t, a, m, 1, 31)
+	toymarket.Train(t, a, m, 1, 31)
 	theta := append([]float64(nil), a.Params()...)
 	step := a.adam.Step
 	r := a.NewRollout()
 	obs := make([]float64, r.Envs*r.ObsDim)
-	envs := []*toyMarket{ptr(m, 1), ptr(m, 2)}
+	envs := []*toymarket.Market{toymarket.Fresh(m, 1), toymarket.Fresh(m, 2)}
 	for e, mk := range envs {
-		mk.reset(obs[e*r.ObsDim : (e+1)*r.ObsDim])
+		mk.Reset(obs[e*r.ObsDim : (e+1)*r.ObsDim])
 	}
-	collect(t, a, r, envs, obs, seed.New(1, seed.Action, 0))
+	toymarket.Collect(t, a, r, envs, obs, seed.New(1, seed.Action, 0))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := a.Update(ctx, r, seed.New(1, seed.Shuffle, 0)); !errors.Is(err, context.Canceled) {
@@ -223,23 +224,17 @@ func TestUpdateAtomic(t *testing.T) {
 	}
 }
 
-func ptr(m toyMarket, s uint64) *toyMarket {
-	m.rng = seed.New(s, seed.Env, 0)
-	m.ret = nil
-	return &m
-}
-
 // TestActModes: Deterministic acting returns softmax(mean) with the
 // Gaussian's log-density at its mean; Sample draws around it; the policy
 // and the batched Act agree.
 func TestActModes(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	a := newToyAgent(t, m, tinyConfig(), 41)
-	trainToy(t, a, m, 1, 41)
+	toymarket.Train(t, a, m, 1, 41)
 	d := a.obsDim
 	obs := make([]float64, 2*d)
-	ptr(m, 3).reset(obs[:d])
-	ptr(m, 4).reset(obs[d:])
+	toymarket.Fresh(m, 3).Reset(obs[:d])
+	toymarket.Fresh(m, 4).Reset(obs[d:])
 	dst := agents.Actions{Weights: make([]float64, 8), Raw: make([]float64, 8), LogProb: make([]float64, 2), Value: make([]float64, 2)}
 	if err := a.Act(dst, obs, nil, agents.Deterministic); err != nil {
 		t.Fatal(err)
@@ -281,12 +276,12 @@ func TestActModes(t *testing.T) {
 }
 
 func TestActAllocs(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	cfg := tinyConfig()
 	a := newToyAgent(t, m, cfg, 51)
 	r := a.NewRollout()
 	for e := 0; e < r.Envs; e++ {
-		ptr(m, uint64(e)).reset(r.ObsAt(0)[e*r.ObsDim : (e+1)*r.ObsDim])
+		toymarket.Fresh(m, uint64(e)).Reset(r.ObsAt(0)[e*r.ObsDim : (e+1)*r.ObsDim])
 	}
 	rng := seed.New(1, seed.Action, 0)
 	if err := a.Act(r.ActionsAt(0), r.ObsAt(0), rng, agents.Sample); err != nil {
@@ -328,10 +323,10 @@ func TestConfigValidate(t *testing.T) {
 	if c.NumEnvs*c.NumSteps != 2048 || c.MinibatchSize() != 64 || c.LearningRate != 3e-4 || c.Hidden[0] != 64 || c.Activation != "tanh" {
 		t.Errorf("defaults are not bench task v1's: %+v", c)
 	}
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	bad := tinyConfig()
 	bad.VolTargetFeature = 7
-	if _, err := New(m.spec(), bad, seed.New(1, seed.Init, 0)); err == nil {
+	if _, err := New(m.Spec(), bad, seed.New(1, seed.Init, 0)); err == nil {
 		t.Error("vol_target_feature beyond the observation's features accepted")
 	}
 }
@@ -341,18 +336,18 @@ func TestConfigValidate(t *testing.T) {
 // parameters before the update), at a terminated step it is r, and with
 // bootstrap_truncated off it is r everywhere.
 func TestTruncationBootstrap(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	for _, on := range []bool{true, false} {
 		cfg := tinyConfig()
 		cfg.BootstrapTruncated = on
 		a := newToyAgent(t, m, cfg, 61)
 		r := a.NewRollout()
 		obs := make([]float64, r.Envs*r.ObsDim)
-		envs := []*toyMarket{ptr(m, 1), ptr(m, 2)}
+		envs := []*toymarket.Market{toymarket.Fresh(m, 1), toymarket.Fresh(m, 2)}
 		for e, mk := range envs {
-			mk.reset(obs[e*r.ObsDim : (e+1)*r.ObsDim])
+			mk.Reset(obs[e*r.ObsDim : (e+1)*r.ObsDim])
 		}
-		collect(t, a, r, envs, obs, seed.New(1, seed.Action, 0))
+		toymarket.Collect(t, a, r, envs, obs, seed.New(1, seed.Action, 0))
 		kTrunc, kTerm := 5, 8
 		r.Truncated[kTrunc], r.Terminated[kTrunc] = true, false
 		r.Terminated[kTerm], r.Truncated[kTerm] = true, false

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/folio-rl/folio/agents"
+	"github.com/folio-rl/folio/agents/internal/toymarket"
 	"github.com/folio-rl/folio/internal/seed"
 	"github.com/folio-rl/folio/nets"
 )
@@ -28,7 +29,7 @@ func tiny32() Config {
 // measure 1e-7 to 2e-6 for the networks themselves; a plumbing error is
 // O(1)).
 func TestFloat32Minibatch(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	for name, mod := range variants() {
 		t.Run(name, func(t *testing.T) {
 			c64 := tinyConfig()
@@ -42,11 +43,11 @@ func TestFloat32Minibatch(t *testing.T) {
 			}
 			r := a64.NewRollout()
 			obs := make([]float64, r.Envs*r.ObsDim)
-			envs := []*toyMarket{ptr(m, 1), ptr(m, 2)}
+			envs := []*toymarket.Market{toymarket.Fresh(m, 1), toymarket.Fresh(m, 2)}
 			for e, mk := range envs {
-				mk.reset(obs[e*r.ObsDim : (e+1)*r.ObsDim])
+				mk.Reset(obs[e*r.ObsDim : (e+1)*r.ObsDim])
 			}
-			collect(t, a64, r, envs, obs, seed.New(1, seed.Action, 0))
+			toymarket.Collect(t, a64, r, envs, obs, seed.New(1, seed.Action, 0))
 			for i := range r.Obs {
 				r.Obs[i] = float64(float32(r.Obs[i])) // what the float32 networks see
 			}
@@ -85,7 +86,7 @@ func TestFloat32Minibatch(t *testing.T) {
 // parameters whether the towers and the optimiser step run on one
 // goroutine or two; another seed does not.
 func TestFloat32Determinism(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	for name, mod := range variants() {
 		t.Run(name, func(t *testing.T) {
 			var thetas [][]float32
@@ -94,7 +95,7 @@ func TestFloat32Determinism(t *testing.T) {
 				mod(&cfg)
 				cfg.Parallel = par
 				a := newToyAgent(t, m, cfg, 11)
-				trainToy(t, a, m, 3, 11)
+				toymarket.Train(t, a, m, 3, 11)
 				thetas = append(thetas, append([]float32(nil), a.w32.theta...))
 			}
 			for k := 1; k < len(thetas); k++ {
@@ -107,7 +108,7 @@ func TestFloat32Determinism(t *testing.T) {
 			cfg := tiny32()
 			mod(&cfg)
 			b := newToyAgent(t, m, cfg, 12)
-			trainToy(t, b, m, 3, 12)
+			toymarket.Train(t, b, m, 3, 12)
 			same := true
 			for i := range thetas[0] {
 				same = same && b.w32.theta[i] == thetas[0][i]
@@ -123,11 +124,11 @@ func TestFloat32Determinism(t *testing.T) {
 // bit; a float64 agent refuses it but LoadWeights converts the
 // parameters exactly.
 func TestFloat32CheckpointResume(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	cfg := tiny32()
 	variants()["assets/dyn/gate"](&cfg)
 	a := newToyAgent(t, m, cfg, 21)
-	trainToy(t, a, m, 1, 21)
+	toymarket.Train(t, a, m, 1, 21)
 	var buf bytes.Buffer
 	if err := a.Save(&buf); err != nil {
 		t.Fatal(err)
@@ -139,8 +140,8 @@ func TestFloat32CheckpointResume(t *testing.T) {
 	if b.w32.adam.Step != a.w32.adam.Step || b.Updates() != 1 {
 		t.Fatalf("adam step %d/%d, updates %d", b.w32.adam.Step, a.w32.adam.Step, b.Updates())
 	}
-	trainToy(t, a, m, 1, 22)
-	trainToy(t, b, m, 1, 22)
+	toymarket.Train(t, a, m, 1, 22)
+	toymarket.Train(t, b, m, 1, 22)
 	for i := range a.w32.theta {
 		if math.Float32bits(a.w32.theta[i]) != math.Float32bits(b.w32.theta[i]) {
 			t.Fatalf("after resuming, θ[%d] = %v, uninterrupted %v", i, b.w32.theta[i], a.w32.theta[i])
@@ -170,19 +171,19 @@ func TestFloat32CheckpointResume(t *testing.T) {
 // TestFloat32UpdateAtomic: a cancelled float32 update leaves the
 // parameters and the optimiser state untouched.
 func TestFloat32UpdateAtomic(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	a := newToyAgent(t, m, tiny32(), 31)
-	trainToy(t, a, m, 1, 31)
+	toymarket.Train(t, a, m, 1, 31)
 	theta := append([]float32(nil), a.w32.theta...)
 	mom := append([]float32(nil), a.w32.adam.M...)
 	step := a.w32.adam.Step
 	r := a.NewRollout()
 	obs := make([]float64, r.Envs*r.ObsDim)
-	envs := []*toyMarket{ptr(m, 1), ptr(m, 2)}
+	envs := []*toymarket.Market{toymarket.Fresh(m, 1), toymarket.Fresh(m, 2)}
 	for e, mk := range envs {
-		mk.reset(obs[e*r.ObsDim : (e+1)*r.ObsDim])
+		mk.Reset(obs[e*r.ObsDim : (e+1)*r.ObsDim])
 	}
-	collect(t, a, r, envs, obs, seed.New(1, seed.Action, 0))
+	toymarket.Collect(t, a, r, envs, obs, seed.New(1, seed.Action, 0))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := a.Update(ctx, r, seed.New(1, seed.Shuffle, 0)); !errors.Is(err, context.Canceled) {
@@ -201,7 +202,7 @@ func TestFloat32UpdateAtomic(t *testing.T) {
 // TestFloat32Allocs: acting and minibatch steps allocate nothing in
 // float32 either.
 func TestFloat32Allocs(t *testing.T) {
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	a := newToyAgent(t, m, tiny32(), 41)
 	r := a.NewRollout()
 	rng := seed.New(1, seed.Action, 0)
@@ -209,7 +210,7 @@ func TestFloat32Allocs(t *testing.T) {
 	if n := testing.AllocsPerRun(20, func() { a.Act(r.ActionsAt(0), r.ObsAt(0), rng, agents.Sample) }); n != 0 {
 		t.Errorf("%v allocations per Act, want 0", n)
 	}
-	trainToy(t, a, m, 1, 41)
+	toymarket.Train(t, a, m, 1, 41)
 	idx := []int{0, 1, 2, 3, 4, 5, 6, 7}
 	a.step(r, idx, 1e-3)
 	if n := testing.AllocsPerRun(20, func() { a.step(r, idx, 1e-3) }); n != 0 {
@@ -225,26 +226,26 @@ func TestFloat32Learns(t *testing.T) {
 	}
 	cfg := smallConfig()
 	cfg.Precision = nets.PrecisionFloat32
-	m := allocationBandit()
+	m := toymarket.AllocationBandit()
 	a := newToyAgent(t, m, cfg, 1)
-	trainToy(t, a, m, 40, 1)
+	toymarket.Train(t, a, m, 40, 1)
 	p := a.Policy()
 	w := make([]float64, 4)
-	obs := make([]float64, m.spec().Layout.Len)
-	ptr(m, 9).reset(obs)
+	obs := make([]float64, m.Spec().Layout.Len)
+	toymarket.Fresh(m, 9).Reset(obs)
 	if err := p.Act(w, &agents.Observation{Vector: obs}, nil, agents.Deterministic); err != nil {
 		t.Fatal(err)
 	}
-	pol, ew, _ := evaluate(t, p, m, []float64{0, 1. / 3, 1. / 3, 1. / 3}, 400, 2)
+	pol, ew, _ := toymarket.Evaluate(t, p, m, []float64{0, 1. / 3, 1. / 3, 1. / 3}, 400, 2)
 	t.Logf("bandit: weights %.3f; reward/step %.4f vs equal risky weights %.4f", w, pol, ew)
 	if w[1] < 0.8 || pol < ew+0.012 {
 		t.Errorf("bandit: weight of the dominant asset %.3f (want ≥ 0.8), reward/step %.4f (want ≥ %.4f)", w[1], pol, ew+0.012)
 	}
-	tm := trendMarket()
+	tm := toymarket.TrendMarket()
 	a = newToyAgent(t, tm, cfg, 3)
-	trainToy(t, a, tm, 40, 3)
-	pol, ew, _ = evaluate(t, a.Policy(), tm, []float64{0.25, 0.25, 0.25, 0.25}, 800, 4)
-	_, best, _ := evaluate(t, a.Policy(), tm, []float64{0, 0, 1, 0}, 800, 4)
+	toymarket.Train(t, a, tm, 40, 3)
+	pol, ew, _ = toymarket.Evaluate(t, a.Policy(), tm, []float64{0.25, 0.25, 0.25, 0.25}, 800, 4)
+	_, best, _ := toymarket.Evaluate(t, a.Policy(), tm, []float64{0, 0, 1, 0}, 800, 4)
 	t.Logf("trend: reward/step %.4f; equal weights %.4f; all in asset 2 %.4f", pol, ew, best)
 	if pol < ew+0.01 || pol < 0.8*best {
 		t.Errorf("trend: reward/step %.4f: want ≥ equal weights %.4f + 0.01 and ≥ 80%% of the best %.4f", pol, ew, best)

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/folio-rl/folio/agents"
-
+	"github.com/folio-rl/folio/agents/internal/toymarket"
 	"github.com/folio-rl/folio/internal/seed"
 	"github.com/folio-rl/folio/nets"
 )
@@ -24,9 +24,9 @@ func smallConfig() Config {
 	return c
 }
 
-func newToyAgent(t testing.TB, m toyMarket, cfg Config, root uint64) *Agent {
+func newToyAgent(t testing.TB, m toymarket.Market, cfg Config, root uint64) *Agent {
 	t.Helper()
-	a, err := New(m.spec(), cfg, seed.New(root, seed.Init, 0))
+	a, err := New(m.Spec(), cfg, seed.New(root, seed.Init, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,23 +43,23 @@ func TestLearnAllocationBandit(t *testing.T) {
 		t.Skip("learning test skipped under the race detector")
 	}
 	start := time.Now()
-	m := allocationBandit()
+	m := toymarket.AllocationBandit()
 	for _, trunk := range []string{nets.TrunkFlat, nets.TrunkAssets} {
 		t.Run(trunk, func(t *testing.T) {
 			cfg := smallConfig()
 			cfg.Trunk = trunk
 			a := newToyAgent(t, m, cfg, 1)
-			trainToy(t, a, m, 40, 1)
+			toymarket.Train(t, a, m, 40, 1)
 			p := a.Policy()
 			w := make([]float64, 4)
-			obs := make([]float64, m.spec().Layout.Len)
+			obs := make([]float64, m.Spec().Layout.Len)
 			mm := m
-			mm.rng = seed.New(9, seed.Eval, 0)
-			mm.reset(obs)
+			mm.RNG = seed.New(9, seed.Eval, 0)
+			mm.Reset(obs)
 			if err := p.Act(w, &agents.Observation{Vector: obs}, nil, agents.Deterministic); err != nil {
 				t.Fatal(err)
 			}
-			pol, ew, _ := evaluate(t, p, m, []float64{0, 1. / 3, 1. / 3, 1. / 3}, 400, 2)
+			pol, ew, _ := toymarket.Evaluate(t, p, m, []float64{0, 1. / 3, 1. / 3, 1. / 3}, 400, 2)
 			t.Logf("weights %.3f; reward/step %.4f vs equal risky weights %.4f", w, pol, ew)
 			if w[1] < 0.8 {
 				t.Errorf("weight of the dominant asset %.3f, want ≥ 0.8", w[1])
@@ -80,11 +80,11 @@ func TestLearnTrendMarket(t *testing.T) {
 	if raceEnabled {
 		t.Skip("learning test skipped under the race detector")
 	}
-	m := trendMarket()
+	m := toymarket.TrendMarket()
 	a := newToyAgent(t, m, smallConfig(), 3)
-	trainToy(t, a, m, 40, 3)
-	pol, ew, _ := evaluate(t, a.Policy(), m, []float64{0.25, 0.25, 0.25, 0.25}, 800, 4)
-	_, best, _ := evaluate(t, a.Policy(), m, []float64{0, 0, 1, 0}, 800, 4)
+	toymarket.Train(t, a, m, 40, 3)
+	pol, ew, _ := toymarket.Evaluate(t, a.Policy(), m, []float64{0.25, 0.25, 0.25, 0.25}, 800, 4)
+	_, best, _ := toymarket.Evaluate(t, a.Policy(), m, []float64{0, 0, 1, 0}, 800, 4)
 	t.Logf("reward/step %.4f; equal weights %.4f; all in asset 2 %.4f", pol, ew, best)
 	if pol < ew+0.01 || pol < 0.8*best {
 		t.Errorf("reward/step %.4f: want ≥ equal weights %.4f + 0.01 and ≥ 80%% of the best %.4f", pol, ew, best)
@@ -97,7 +97,7 @@ func TestLearnVolatilityGate(t *testing.T) {
 	if raceEnabled {
 		t.Skip("learning test skipped under the race detector")
 	}
-	m := volRegimeMarket()
+	m := toymarket.VolRegimeMarket()
 	for _, trunk := range []string{nets.TrunkFlat, nets.TrunkAssets} {
 		t.Run(trunk, func(t *testing.T) {
 			cfg := smallConfig()
@@ -105,7 +105,7 @@ func TestLearnVolatilityGate(t *testing.T) {
 			cfg.VolTiming = true
 			cfg.VolFeatures = []int{1}
 			a := newToyAgent(t, m, cfg, 5)
-			trainToy(t, a, m, 40, 5)
+			toymarket.Train(t, a, m, 40, 5)
 			calm, turb := exposureByRegime(t, a, m)
 			t.Logf("exposure: calm %.3f, turbulent %.3f", calm, turb)
 			if calm < 0.75 || turb > 0.35 {
@@ -117,30 +117,30 @@ func TestLearnVolatilityGate(t *testing.T) {
 
 // exposureByRegime returns the deterministic policy's mean exposure over
 // observations whose forecast is calm and turbulent.
-func exposureByRegime(t testing.TB, a *Agent, m toyMarket) (calm, turb float64) {
+func exposureByRegime(t testing.TB, a *Agent, m toymarket.Market) (calm, turb float64) {
 	t.Helper()
 	p := a.Policy()
-	m.rng = seed.New(77, seed.Eval, 0)
-	m.ret = nil
-	d := m.spec().Layout.Len
-	obs, next, w := make([]float64, d), make([]float64, d), make([]float64, m.n+1)
-	m.reset(obs)
+	m.RNG = seed.New(77, seed.Eval, 0)
+	m.Ret = nil
+	d := m.Spec().Layout.Len
+	obs, next, w := make([]float64, d), make([]float64, d), make([]float64, m.N+1)
+	m.Reset(obs)
 	var nc, nt int
 	for s := 0; s < 400; s++ {
 		if err := p.Act(w, &agents.Observation{Vector: obs}, nil, agents.Deterministic); err != nil {
 			t.Fatal(err)
 		}
-		if m.regime == 0 {
+		if m.Regime == 0 {
 			calm += 1 - w[0]
 			nc++
 		} else {
 			turb += 1 - w[0]
 			nt++
 		}
-		_, term, trunc := m.step(w, next)
+		_, term, trunc := m.Step(w, next)
 		copy(obs, next)
 		if term || trunc {
-			m.reset(obs)
+			m.Reset(obs)
 		}
 	}
 	return calm / float64(nc), turb / float64(nt)
@@ -156,7 +156,7 @@ func TestDynamicEmbeddingPredicts(t *testing.T) {
 	if raceEnabled {
 		t.Skip("learning test skipped under the race detector")
 	}
-	m := volRegimeMarket()
+	m := toymarket.VolRegimeMarket()
 	// Variance of the targets (log return and |log return| of one asset,
 	// regimes as in the market: calm w.p. 0.6) from 200,000 draws; its
 	// standard error is below 1%.
@@ -164,9 +164,9 @@ func TestDynamicEmbeddingPredicts(t *testing.T) {
 	var s1, s2, a1, a2 float64
 	const draws = 200000
 	for i := 0; i < draws; i++ {
-		r := m.mu[0][0] + m.sigma[0]*rng.NormFloat64()
-		if rng.Float64() < m.pTurbulent {
-			r = m.mu[1][0] + m.sigma[1]*rng.NormFloat64()
+		r := m.Mu[0][0] + m.Sigma[0]*rng.NormFloat64()
+		if rng.Float64() < m.PTurbulent {
+			r = m.Mu[1][0] + m.Sigma[1]*rng.NormFloat64()
 		}
 		s1, s2, a1, a2 = s1+r, s2+r*r, a1+math.Abs(r), a2+r*r
 	}
@@ -176,8 +176,8 @@ func TestDynamicEmbeddingPredicts(t *testing.T) {
 			cfg := smallConfig()
 			cfg.Trunk, cfg.Embedding = trunk, nets.EmbeddingDynamic
 			a := newToyAgent(t, m, cfg, 6)
-			first := trainToy(t, a, m, 1, 6).(Stats).PredLoss
-			last := trainToy(t, a, m, 40, 7).(Stats).PredLoss
+			first := toymarket.Train(t, a, m, 1, 6).(Stats).PredLoss
+			last := toymarket.Train(t, a, m, 40, 7).(Stats).PredLoss
 			t.Logf("prediction MSE: first update %.5f, last %.5f, best constant %.5f", first, last, constMSE)
 			if last > 0.9*constMSE {
 				t.Errorf("prediction MSE %.5f, want < 0.9 × the best constant predictor's %.5f", last, constMSE)
