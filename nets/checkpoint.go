@@ -356,3 +356,35 @@ func (c *Checkpoint) CopyBlock32(dst []float32, name string) error {
 	copy(dst, b.F32)
 	return nil
 }
+
+// LoadBlocks copies checkpoint blocks into the state vectors dst (same
+// order and lengths), converting between precisions. With convert false
+// every block must already be in dst's precision (an optimiser state is
+// restored exactly or not at all); with convert true either precision is
+// accepted (weights loaded into an agent of another precision). Nothing is
+// written unless every block matches.
+func LoadBlocks[T Float](dst [][]T, bs []Block, convert bool) error {
+	var z T
+	_, f32 := any(z).(float32)
+	if len(bs) < len(dst) {
+		return fmt.Errorf("%d blocks, want %d", len(bs), len(dst))
+	}
+	for i, v := range dst {
+		b := bs[i]
+		if !convert && (b.F32 != nil) != f32 || len(b.F64)+len(b.F32) != len(v) {
+			return fmt.Errorf("block %q: want %d values in %T", b.Name, len(v), z)
+		}
+	}
+	for i, v := range dst {
+		if bs[i].F64 != nil {
+			for j, x := range bs[i].F64 {
+				v[j] = T(x)
+			}
+		} else {
+			for j, x := range bs[i].F32 {
+				v[j] = T(x)
+			}
+		}
+	}
+	return nil
+}

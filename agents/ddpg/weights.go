@@ -1,7 +1,6 @@
 package ddpg
 
 import (
-	"fmt"
 	"math/rand/v2"
 
 	"github.com/folio-rl/folio/agents"
@@ -206,33 +205,7 @@ func (w *weights[T]) load(bs []nets.Block, weightsOnly bool) error {
 	if weightsOnly {
 		st = st[:4]
 	}
-	f32 := precisionOf[T]() == nets.PrecisionFloat32
-	for i, v := range st {
-		b := bs[i]
-		if !weightsOnly && (b.F32 != nil) != f32 || len(b.F64)+len(b.F32) != len(v) {
-			return fmt.Errorf("block %q: want %d values in %s", b.Name, len(v), precisionOf[T]())
-		}
-	}
-	for i, v := range st {
-		if bs[i].F64 != nil {
-			for j, x := range bs[i].F64 {
-				v[j] = T(x)
-			}
-		} else {
-			for j, x := range bs[i].F32 {
-				v[j] = T(x)
-			}
-		}
-	}
-	return nil
-}
-
-func precisionOf[T nets.Float]() string {
-	var z T
-	if _, ok := any(z).(float32); ok {
-		return nets.PrecisionFloat32
-	}
-	return nets.PrecisionFloat64
+	return nets.LoadBlocks(st, bs, weightsOnly)
 }
 
 func (w *weights[T]) params(critic bool) []float64 {

@@ -131,24 +131,8 @@ func (w *weights[T]) load(bs []nets.Block, weightsOnly bool) error {
 	if weightsOnly {
 		st = st[:1]
 	}
-	var z T
-	_, f32 := any(z).(float32)
-	for i, v := range st {
-		b := bs[i]
-		if !weightsOnly && (b.F32 != nil) != f32 || len(b.F64)+len(b.F32) != len(v) {
-			return fmt.Errorf("ppo: load: block %q: want %d values in %T", b.Name, len(v), z)
-		}
-	}
-	for i, v := range st {
-		if bs[i].F64 != nil {
-			for j, x := range bs[i].F64 {
-				v[j] = T(x)
-			}
-		} else {
-			for j, x := range bs[i].F32 {
-				v[j] = T(x)
-			}
-		}
+	if err := nets.LoadBlocks(st, bs, weightsOnly); err != nil {
+		return fmt.Errorf("ppo: load: %w", err)
 	}
 	return nil
 }
