@@ -234,6 +234,45 @@ func (a *Agent) validate(c *Config) ConfigErrors {
 	if err != nil {
 		errs = append(errs, wrapAgentErr(prefix, err))
 	}
+	return append(errs, a.validateFeatures(prefix, c.observedFeatures())...)
+}
+
+// validateFeatures checks return_feature and vol_features against the
+// per-asset features the env observes, so that an index out of range is a
+// config error naming the key instead of a failure when the network is built.
+func (a *Agent) validateFeatures(prefix string, observed []string) ConfigErrors {
+	n := a.net()
+	list := func() string {
+		parts := make([]string, len(observed))
+		for i, f := range observed {
+			parts[i] = fmt.Sprintf("%d=%s", i, f)
+		}
+		return strings.Join(parts, ", ")
+	}
+	var errs ConfigErrors
+	if n.ReturnFeature < -1 || n.ReturnFeature >= len(observed) {
+		errs = append(errs, &ConfigError{Key: prefix + ".return_feature",
+			Msg: fmt.Sprintf("%d is not an observed per-asset feature index (there are %d)", n.ReturnFeature, len(observed)),
+			Fix: fmt.Sprintf("use -1 (no cross-asset statistics) or one of %s", list())})
+	}
+	seen := map[int]bool{}
+	for _, f := range n.VolFeatures {
+		switch {
+		case f < 0 || f >= len(observed):
+			errs = append(errs, &ConfigError{Key: prefix + ".vol_features",
+				Msg: fmt.Sprintf("index %d is not an observed per-asset feature (there are %d)", f, len(observed)),
+				Fix: fmt.Sprintf("use indices of forecast-volatility features among %s", list())})
+		case seen[f]:
+			errs = append(errs, &ConfigError{Key: prefix + ".vol_features",
+				Msg: fmt.Sprintf("index %d (%s) is listed twice", f, observed[f]), Fix: "list each feature once"})
+		}
+		seen[f] = true
+	}
+	if n.VolTiming && len(n.VolFeatures) == 0 && len(errs) == 0 {
+		errs = append(errs, &ConfigError{Key: prefix + ".vol_features",
+			Msg: fmt.Sprintf("vol_timing = true needs forecast-volatility features, and the env observes none of %s", strings.Join(volFeatureNames, ", ")),
+			Fix: fmt.Sprintf("add one of them to env.features, set vol_features to indices among %s, or set vol_timing = false", list())})
+	}
 	return errs
 }
 

@@ -280,8 +280,39 @@ func wrapSectionErr(section string, err error) *ConfigError {
 			break
 		}
 	}
-	return &ConfigError{Key: key, Msg: msg}
+	e := &ConfigError{Key: key, Msg: msg}
+	// Enumerated values from the packages read `"logg": want one of a, b, c`:
+	// suggest the nearest allowed value.
+	if m := enumRE.FindStringSubmatch(msg); m != nil {
+		allowed := strings.Split(m[2], ", ")
+		if s := suggestValue(m[1], allowed); s != "" {
+			e.Fix = fmt.Sprintf("did you mean %q?", s)
+		}
+	}
+	return e
 }
+
+// suggestValue returns the allowed value nearest to v: the only one that
+// starts with v, else the nearest by edit distance when it is close.
+func suggestValue(v string, allowed []string) string {
+	lv := strings.ToLower(v)
+	var prefixed []string
+	for _, a := range allowed {
+		if lv != "" && strings.HasPrefix(strings.ToLower(a), lv) {
+			prefixed = append(prefixed, a)
+		}
+	}
+	if len(prefixed) == 1 {
+		return prefixed[0]
+	}
+	if s := suggest(v, allowed); s != "" && levenshtein(lv, strings.ToLower(s)) <= max(2, len(v)/3) {
+		return s
+	}
+	return ""
+}
+
+// enumRE matches the packages' message for a value outside an enumeration.
+var enumRE = regexp.MustCompile(`"([^"]*)"\)?:? \(?want one of ([a-z0-9_\-]+(?:, [a-z0-9_\-]+)*)`)
 
 // observedFeatures returns the per-asset feature names in the
 // observation, in layout order.

@@ -191,6 +191,35 @@ func setPath(v reflect.Value, key string, path []string, val string) error {
 	return nil
 }
 
+// valueKind describes the TOML value a Go type accepts, with an example of
+// the --set syntax.
+func valueKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer (e.g. 64)"
+	case reflect.Float32, reflect.Float64:
+		return "a number (e.g. 0.25 or 1e-4)"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice:
+		switch t.Elem().Kind() {
+		case reflect.String:
+			return "a list of strings (e.g. a,b or [\"a\", \"b\"])"
+		case reflect.Float32, reflect.Float64:
+			return "a list of numbers (e.g. [0.5, 0.5])"
+		case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint64:
+			return "a list of integers (e.g. [1, 2])"
+		}
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "a table (set its keys one by one, e.g. --set section.key=value)"
+	}
+	return t.String()
+}
+
 func unquote(s string) string {
 	if u, err := strconv.Unquote(s); err == nil {
 		return u
@@ -219,7 +248,7 @@ func assignValue(v reflect.Value, val string) error {
 	}
 	holder := reflect.New(reflect.StructOf([]reflect.StructField{{Name: "V", Type: v.Type(), Tag: `toml:"v"`}}))
 	if _, err := toml.Decode(doc, holder.Interface()); err != nil {
-		return fmt.Errorf("cannot use %s here: %s", val, friendlyTypeMsg(strings.TrimPrefix(err.Error(), "toml: ")))
+		return fmt.Errorf("cannot use %s here: the key expects %s", val, valueKind(v.Type()))
 	}
 	v.Set(holder.Elem().Field(0))
 	return nil

@@ -252,7 +252,7 @@ func Run(ctx context.Context, c *Config, opt RunOptions) (*RunResult, error) {
 		info.Status = "interrupted or failed: " + firstLine(err.Error())
 		_ = writeJSON(filepath.Join(dir, runFile), info)
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("experiments: run stopped; continue it with: folio run %s --resume %s: %w", c.file, dir, ctx.Err())
+			return nil, fmt.Errorf("experiments: run stopped; continue it with: %s: %w", resumeCommand(c, dir), ctx.Err())
 		}
 		return nil, err
 	}
@@ -776,6 +776,26 @@ func openMetrics(path, dir string) (*os.File, error) {
 		return nil, err
 	}
 	return os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+}
+
+// resumeCommand is the command line that continues an interrupted run:
+// the same file and --set overrides (a resume with other settings is
+// refused), plus --resume.
+func resumeCommand(c *Config, dir string) string {
+	parts := []string{"folio", "run", shellQuote(c.file)}
+	for _, s := range c.sets {
+		parts = append(parts, "--set", shellQuote(s))
+	}
+	return strings.Join(append(parts, "--resume", shellQuote(dir)), " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but plain
+// path and key characters.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func agentIndex(c *Config, a *Agent) int {

@@ -126,3 +126,28 @@ func (c *cancelAfter) Write(p []byte) (int, error) {
 	}
 	return c.w.Write(p)
 }
+
+// TestResumeCommand checks the command printed after an interruption: it
+// repeats the --set overrides (a resume with other settings is refused)
+// and quotes what a shell would split.
+func TestResumeCommand(t *testing.T) {
+	sets := []string{"costs.taker_bps=30", "experiment.description=my run"}
+	c, err := Load("testdata/tiny_agents.toml", sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := resumeCommand(c, "/tmp/runs/it's here")
+	want := `folio run testdata/tiny_agents.toml --set costs.taker_bps=30 --set 'experiment.description=my run' --resume '/tmp/runs/it'\''s here'`
+	if got != want {
+		t.Errorf("resume command\n got %s\nwant %s", got, want)
+	}
+	// Loading with the overrides the command names gives the configuration
+	// the run was made with.
+	c2, err := Load("testdata/tiny_agents.toml", sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.Hash() != c.Hash() {
+		t.Error("the same file and overrides hash differently")
+	}
+}

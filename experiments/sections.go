@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -68,9 +69,11 @@ type DataConfig struct {
 	SkipFirstBars int `toml:"skip_first_bars"`
 	// Regimes says where the per-bar regime labels come from: "auto" (true
 	// labels for the synthetic market, the rule-based labeller for files),
-	// "true" (synthetic only), "rules", "hmm" (Gaussian HMM, smoothed:
-	// labels are for splitting episodes and reporting, never observed by a
-	// policy) or "none". Default "auto".
+	// "true" (synthetic only), "rules", "hmm" (a Gaussian HMM fitted on the
+	// first training window (folio run) or all but the last test window of
+	// bars (folio train), labels from the Viterbi path over
+	// the whole panel: non-causal, so they only split episodes and group
+	// the report, never observed by a policy) or "none". Default "auto".
 	Regimes string `toml:"regimes"`
 }
 
@@ -99,15 +102,18 @@ type WalkForwardConfig struct {
 	// Mode is "rolling" (fixed-length training window) or "expanding"
 	// (training starts at the first usable bar). Default "rolling".
 	Mode string `toml:"mode"`
-	// Train is the training window length in bars. Default 730.
+	// Train is the training window length in bars (with mode "expanding",
+	// the first fold's). Default 730; range ≥ 20.
 	Train int `toml:"train"`
-	// Test is the test window length in bars. Default 180.
+	// Test is the test window length in bars. Default 180; range ≥ 1.
 	Test int `toml:"test"`
 	// Step moves the window forward by this many bars; Step = Test makes
-	// the test windows tile the out-of-sample period. Default = Test.
+	// the test windows tile the out-of-sample period. Default 0, meaning
+	// = test; range ≥ 0.
 	Step int `toml:"step"`
 	// Embargo is the gap in bars between the end of training and the start
-	// of testing. Default 1.
+	// of testing (purges labels that overlap the test window). Default 1;
+	// range ≥ 0.
 	Embargo int `toml:"embargo"`
 	// Validation holds out the last bars of each training window for
 	// best-model selection during training. Default 0 (train on all of it,
@@ -117,13 +123,15 @@ type WalkForwardConfig struct {
 	// final weights. Default false.
 	WarmStart bool `toml:"warm_start"`
 	// Folds limits the number of folds (the latest ones are kept); 0 = all.
+	// Default 0; range ≥ 0.
 	Folds int `toml:"folds"`
 	// CPCVGroups, when ≥ 2, also runs combinatorial purged cross-validation
 	// of the baselines with this many groups and CPCVTestGroups test groups,
 	// and reports the probability of backtest overfitting across the
-	// strategies tried. Default 0 (off).
+	// strategies tried. Default 0 (off); range 0 or 2–20.
 	CPCVGroups int `toml:"cpcv_groups"`
-	// CPCVTestGroups is the number of test groups per CPCV split. Default 2.
+	// CPCVTestGroups is the number of test groups per CPCV split. Default 2;
+	// range 1..cpcv_groups−1.
 	CPCVTestGroups int `toml:"cpcv_test_groups"`
 }
 
@@ -137,12 +145,15 @@ type ReportConfig struct {
 	// confidence intervals. Default 1000, range 0 (off) or ≥ 100.
 	Bootstrap int `toml:"bootstrap"`
 	// BlockLength is the expected block length of the stationary bootstrap
-	// in bars; 0 chooses it from the data (Politis–White). Default 0.
+	// in bars; 0 chooses it from the data (Politis–White 2004, with the
+	// Patton–Politis–White correction; the report shows the value used).
+	// Default 0; range 0 or ≥ 1.
 	BlockLength float64 `toml:"block_length"`
-	// Confidence is the level of the bootstrap intervals. Default 0.95.
+	// Confidence is the level of the bootstrap intervals. Default 0.95;
+	// range (0.5, 1).
 	Confidence float64 `toml:"confidence"`
 	// RollingWindow is the window, in bars, of the rolling-volatility chart.
-	// Default 30.
+	// Default 30; range ≥ 2.
 	RollingWindow int `toml:"rolling_window"`
 	// Benchmarks are the baselines each agent is compared with in the
 	// Sharpe-difference statistics. Default ["risk-parity", "mean-variance"]
@@ -340,8 +351,8 @@ func (c *ReportConfig) validate() []*ConfigError {
 	if c.Bootstrap != 0 && (c.Bootstrap < 100 || c.Bootstrap > 100000) {
 		errs = append(errs, fieldErr("report.bootstrap", "%d must be 0 (off) or 100–100000", c.Bootstrap))
 	}
-	if c.BlockLength < 0 {
-		errs = append(errs, fieldErr("report.block_length", "%v must be ≥ 0 (0 = automatic)", c.BlockLength))
+	if c.BlockLength != 0 && !(c.BlockLength >= 1 && !math.IsInf(c.BlockLength, 1)) {
+		errs = append(errs, fieldErr("report.block_length", "%v must be 0 (automatic) or a finite number ≥ 1", c.BlockLength))
 	}
 	if !(c.Confidence > 0.5 && c.Confidence < 1) {
 		errs = append(errs, fieldErr("report.confidence", "%v is out of range (0.5, 1)", c.Confidence))

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -129,13 +130,16 @@ type EvalOptions struct {
 // range (default: the bars after the training range) and writes a report
 // into RUN_DIR/eval-<from>-<to>/.
 func Eval(ctx context.Context, dir string, o EvalOptions) (*RunResult, error) {
+	var ti trainInfo
+	if ok, err := readJSON(filepath.Join(dir, "train.json"), &ti); err != nil || !ok {
+		if err == nil {
+			err = errors.New("no train.json")
+		}
+		return nil, fmt.Errorf("experiments: %s is not a 'folio train' run directory (%v); make one with: folio train FILE --out DIR", dir, err)
+	}
 	c, err := Load(filepath.Join(dir, configFile), o.Sets)
 	if err != nil {
 		return nil, err
-	}
-	var ti trainInfo
-	if ok, err := readJSON(filepath.Join(dir, "train.json"), &ti); err != nil || !ok {
-		return nil, fmt.Errorf("experiments: %s is not a 'folio train' directory (no train.json)", dir)
 	}
 	ds, err := loadData(c, func(warmUp, bars int) int { return max(warmUp+1, bars-c.WalkForward.Test) })
 	if err != nil {
@@ -162,7 +166,12 @@ func Eval(ctx context.Context, dir string, o EvalOptions) (*RunResult, error) {
 	}
 	from = max(from, ds.warmUp+c.Env.Window)
 	if to-from < 2 {
-		return nil, fmt.Errorf("experiments: the evaluation range holds %d bar(s); it needs at least 2", max(0, to-from))
+		asked := ""
+		if o.Start != "" || o.End != "" {
+			asked = fmt.Sprintf(" (--start %q --end %q)", o.Start, o.End)
+		}
+		return nil, fmt.Errorf("experiments: the evaluation range%s holds %d bar(s), it needs at least 2: the data covers %s – %s and the first decision needs %d bars of history; choose --start/--end inside it",
+			asked, max(0, to-from), ds.panel.Time(0).Format("2006-01-02"), ds.panel.Time(ds.panel.T()-1).Format("2006-01-02"), ds.warmUp+c.Env.Window)
 	}
 	fold := eval.Fold{Index: 0, Train: eval.Range{Start: ti.TrainStart, End: ti.TrainEnd}, Test: eval.Range{Start: from, End: to}}
 	out := filepath.Join(dir, fmt.Sprintf("eval-%s-%s", ds.panel.Time(from).Format("20060102"), ds.panel.Time(to-1).Format("20060102")))
@@ -194,7 +203,7 @@ func Eval(ctx context.Context, dir string, o EvalOptions) (*RunResult, error) {
 		}
 		model := filepath.Join(dir, "models", slugName(a.Name)+".model")
 		if err := loadModel(l, model); err != nil {
-			return nil, fmt.Errorf("experiments: model of %s: %w", a.Name, err)
+			return nil, fmt.Errorf("experiments: model of agent %s (%s): %w; retrain with folio train, or restore the file", a.Name, model, err)
 		}
 		var stats *wrap.MeanVar
 		if a.Train.NormalizeObs {

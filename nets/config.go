@@ -45,17 +45,21 @@ type Config struct {
 	// logits).
 	VolTiming bool `toml:"vol_timing"`
 	// VolFeatures are per-asset feature indices (into the env's
-	// Layout.Features) of volatility forecasts (e.g. EWMA or GARCH
-	// volatility); the gate reads their latest values. Required with
-	// VolTiming.
+	// Layout.Features, i.e. env.features or features.asset in order, from
+	// 0) of volatility forecasts (e.g. EWMA or GARCH volatility); the gate
+	// reads their latest values. Required with VolTiming. In an experiment
+	// file it may be left out: it then resolves to the observed features
+	// among garch_f1, ewma_vol, garch_vol and rvol_21 (`folio check` prints
+	// the result); each index must be < the number of per-asset features.
 	VolFeatures []int `toml:"vol_features"`
 	// GateHidden is the gate's hidden width (0: linear gate).
 	GateHidden int `toml:"gate_hidden"`
 	// ReturnFeature is the index of the per-asset log-return feature in
-	// the env's Layout.Features, or −1 if there is none. The "assets"
-	// trunk derives cross-asset volatility and correlation from it, and
-	// the dynamic embedding's return target is its latest value in the
-	// next observation.
+	// the env's Layout.Features, or −1 if there is none (in an experiment
+	// file it defaults to the index of logret when observed, else −1).
+	// The "assets" trunk derives cross-asset volatility and correlation
+	// from it, and the dynamic embedding's return target is its latest
+	// value in the next observation.
 	ReturnFeature int `toml:"return_feature"`
 	// Backend runs the networks: "native" (hand-written forward and
 	// backward passes over an AVX2 matrix kernel) or "gorgonia" (the

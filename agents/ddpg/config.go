@@ -78,10 +78,14 @@ type Config struct {
 	// TwinCritics learns two Q networks and bootstraps from the smaller
 	// target (TD3's clipped double Q). Default false.
 	TwinCritics bool `toml:"twin_critics"`
-	// TargetNoise adds N(0, target_noise²) clipped to ±target_noise_clip
-	// to the target policy's logits (TD3's target policy smoothing, in
-	// logit units); 0 disables. Default 0; TD3 uses 0.2·A and 0.5·A.
-	TargetNoise     float64 `toml:"target_noise"`
+	// TargetNoise is the standard deviation of the Gaussian noise added to
+	// the target policy's logits (TD3's target policy smoothing, in logit
+	// units; A = action_scale); 0 disables. Default 0; TD3 uses 0.2·A;
+	// range ≥ 0.
+	TargetNoise float64 `toml:"target_noise"`
+	// TargetNoiseClip bounds each draw of the target-policy noise to
+	// ±target_noise_clip (logit units); used only when target_noise > 0.
+	// Default 0.5; TD3 uses 0.5·A; range ≥ 0.
 	TargetNoiseClip float64 `toml:"target_noise_clip"`
 	// PredCoef weighs the dynamic embedding's prediction loss in both the
 	// actor's and the critic's loss. Default 1; ≥ 0.

@@ -83,18 +83,21 @@ func TestExitCodes(t *testing.T) {
 // error naming the file, line, key and fix.
 func TestBrokenConfigs(t *testing.T) {
 	want := map[string]string{
-		"misspelt_key.toml":        `misspelt_key.toml:6: key costs.taker_bsp: unknown key (did you mean "taker_bps"?)`,
-		"misspelt_table.toml":      `misspelt_table.toml:1: key experimnt: unknown key (did you mean "experiment"?)`,
-		"wrong_type.toml":          `wrong_type.toml:6: key env.window: wrong type: the file gives a string, the key expects an integer`,
-		"out_of_range.toml":        `out_of_range.toml:6: key env.window = 0: must be ≥ 1`,
-		"missing_seed.toml":        `missing_seed.toml:1: key experiment.seed: is required`,
-		"bad_agent_type.toml":      `bad_agent_type.toml:6: key agents.a.type: "ppoo" is not an agent type (did you mean "ppo"?)`,
-		"agent_misspelt.toml":      `agent_misspelt.toml:7: key agents.a.learnng_rate: unknown key (did you mean "learning_rate"?)`,
-		"files_without_paths.toml": `files_without_paths.toml:5: key data.paths: source = "files" needs at least one path (add paths`,
-		"unknown_baseline.toml":    `unknown_baseline.toml:6: key baselines.methods: "risk-party" is not allowed (did you mean "risk-parity"?`,
-		"syntax.toml":              `syntax.toml:5: TOML syntax:`,
-		"guard_range.toml":         `guard_range.toml:6: key guard.max_weight = 1.5 out of range [0, 1]`,
-		"negative_fee.toml":        `negative_fee.toml:6: key costs.taker_bps = -5: must be in [0, 1000] bps`,
+		"misspelt_key.toml":         `misspelt_key.toml:6: key costs.taker_bsp: unknown key (did you mean "taker_bps"?)`,
+		"misspelt_table.toml":       `misspelt_table.toml:1: key experimnt: unknown key (did you mean "experiment"?)`,
+		"wrong_type.toml":           `wrong_type.toml:6: key env.window: wrong type: the file gives a string, the key expects an integer`,
+		"out_of_range.toml":         `out_of_range.toml:6: key env.window = 0: must be ≥ 1`,
+		"missing_seed.toml":         `missing_seed.toml:1: key experiment.seed: is required`,
+		"bad_agent_type.toml":       `bad_agent_type.toml:6: key agents.a.type: "ppoo" is not an agent type (did you mean "ppo"?)`,
+		"agent_misspelt.toml":       `agent_misspelt.toml:7: key agents.a.learnng_rate: unknown key (did you mean "learning_rate"?)`,
+		"files_without_paths.toml":  `files_without_paths.toml:5: key data.paths: source = "files" needs at least one path (add paths`,
+		"unknown_baseline.toml":     `unknown_baseline.toml:6: key baselines.methods: "risk-party" is not allowed (did you mean "risk-parity"?`,
+		"syntax.toml":               `syntax.toml:5: TOML syntax:`,
+		"guard_range.toml":          `guard_range.toml:6: key guard.max_weight = 1.5 out of range [0, 1]`,
+		"negative_fee.toml":         `negative_fee.toml:6: key costs.taker_bps = -5: must be in [0, 1000] bps`,
+		"misspelt_value.toml":       `misspelt_value.toml:6: key env.reward = "log_grwth": want one of log_growth, differential_sharpe, drawdown_penalised, turnover_penalised, vol_scaled (did you mean "log_growth"?)`,
+		"vol_feature_range.toml":    `vol_feature_range.toml:8: key agents.a.vol_features: index 40 is not an observed per-asset feature (there are 13) (use indices of forecast-volatility features among 0=logret,`,
+		"return_feature_range.toml": `return_feature_range.toml:7: key agents.a.return_feature: 20 is not an observed per-asset feature index (there are 13) (use -1 (no cross-asset statistics) or one of 0=logret,`,
 	}
 	files, _ := filepath.Glob("../../experiments/testdata/broken/*.toml")
 	if len(files) != len(want) {
@@ -131,6 +134,16 @@ func TestSetOverrides(t *testing.T) {
 	_, errOut, code = runCLI(t, "check", f, "--set", "env.window=-3")
 	if code != 1 || !strings.Contains(errOut, "--set: key env.window = -3") {
 		t.Errorf("out-of-range --set: exit %d, %q", code, errOut)
+	}
+	// A value of the wrong type names what the key expects, not the TOML
+	// parser's internals.
+	_, errOut, code = runCLI(t, "check", f, "--set", "env.window=abc")
+	if code != 1 || !strings.Contains(errOut, "--set: key env.window: cannot use abc here: the key expects an integer (e.g. 64)") || strings.Contains(errOut, `last key`) {
+		t.Errorf("wrong-type --set: exit %d, %q", code, errOut)
+	}
+	_, errOut, code = runCLI(t, "check", f, "--set", "costs.slippage=sqr")
+	if code != 1 || !strings.Contains(errOut, `(did you mean "sqrt"?)`) {
+		t.Errorf("misspelt enum --set: exit %d, %q", code, errOut)
 	}
 }
 
@@ -170,6 +183,12 @@ func TestRunAndReport(t *testing.T) {
 	}
 	before, _ := os.ReadFile(filepath.Join(dir, "report.json"))
 	beforeHTML, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	// Delete the report so that "regenerated" cannot mean "left alone".
+	for _, f := range []string{"report.html", "report.md", "report.json", "summary.csv"} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, errOut, code := runCLI(t, "report", dir); code != 0 {
 		t.Fatalf("report: exit %d: %s", code, errOut)
 	}
@@ -305,5 +324,95 @@ func TestBacktestAndDataCommands(t *testing.T) {
 	out, _, code = runCLI(t, "data", "validate", bad)
 	if code != 1 || !strings.Contains(out, "BAD.csv:3") {
 		t.Errorf("validate bad file: exit %d, %q", code, out)
+	}
+}
+
+// TestTrainAndEval trains the tiny agents with `folio train`, evaluates the
+// saved models with `folio eval`, and checks the run directory, the
+// evaluation report, its reproducibility and the errors for bad input.
+func TestTrainAndEval(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains agents")
+	}
+	dir := filepath.Join(t.TempDir(), "train")
+	out, errOut, code := runCLI(t, "train", "../../experiments/testdata/tiny_agents.toml", "--out", dir, "--quiet")
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, errOut)
+	}
+	for _, f := range []string{"config.toml", "run.json", "train.json", "models/ppo.model", "models/ddpg.model",
+		"fold-0/ppo.train/metrics.jsonl", "fold-0/ddpg.train/metrics.jsonl"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if !strings.Contains(out, filepath.Join(dir, "models", "ppo.model")) {
+		t.Errorf("train output does not name the model files: %q", out)
+	}
+	var tr struct {
+		From, To string
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "train.json"))
+	if err := json.Unmarshal(b, &tr); err != nil || tr.From == "" || tr.To <= tr.From {
+		t.Fatalf("train.json: %v %+v", err, tr)
+	}
+
+	out, errOut, code = runCLI(t, "eval", dir, "--quiet")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, errOut)
+	}
+	reports, _ := filepath.Glob(filepath.Join(dir, "eval-*", "report.json"))
+	if len(reports) != 1 || !strings.Contains(out, "report.html") {
+		t.Fatalf("eval wrote %v, printed %q", reports, out)
+	}
+	first, _ := os.ReadFile(reports[0])
+	var rep struct {
+		OOSStart   string `json:"oos_start"`
+		Strategies []struct {
+			Name string `json:"name"`
+		} `json:"strategies"`
+	}
+	if err := json.Unmarshal(first, &rep); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, s := range rep.Strategies {
+		names[s.Name] = true
+	}
+	for _, n := range []string{"ppo", "ddpg", "equal-weight", "risk-parity", "mean-variance"} {
+		if !names[n] {
+			t.Errorf("eval report lacks %s (has %v)", n, names)
+		}
+	}
+	// By default the evaluation starts after the training range: no bar the
+	// agents trained on is scored.
+	if rep.OOSStart <= tr.To {
+		t.Errorf("evaluation starts %s, inside the training range ending %s", rep.OOSStart, tr.To)
+	}
+	// Evaluating again gives a byte-identical report.
+	if err := os.RemoveAll(filepath.Dir(reports[0])); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := runCLI(t, "eval", dir, "--quiet"); code != 0 {
+		t.Fatalf("second eval: exit %d: %s", code, errOut)
+	}
+	again, _ := os.ReadFile(reports[0])
+	if !bytes.Equal(first, again) {
+		t.Error("two evaluations of the same models give different report.json")
+	}
+
+	// Bad input: a date range outside the data, a directory without models,
+	// a corrupted model file.
+	if _, errOut, code := runCLI(t, "eval", dir, "--start", "2031-01-01", "--quiet"); code == 0 || !strings.Contains(errOut, "2031-01-01") {
+		t.Errorf("eval after the data: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code := runCLI(t, "eval", t.TempDir(), "--quiet"); code == 0 || !strings.Contains(errOut, "folio train") {
+		t.Errorf("eval of a directory without a training run: exit %d, %q", code, errOut)
+	}
+	bad := filepath.Join(dir, "models", "ppo.model")
+	if err := os.WriteFile(bad, []byte("not a model"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := runCLI(t, "eval", dir, "--quiet"); code != 1 || !strings.Contains(errOut, "ppo.model") {
+		t.Errorf("eval with a corrupted model: exit %d, %q", code, errOut)
 	}
 }
