@@ -38,6 +38,22 @@ type ChartOptions struct {
 	LogY   bool // logarithmic y axis (values must be positive)
 	TimeX  bool // x values are Unix seconds
 	Height vg.Length
+	// YCover is a y interval [lo, hi] the axis always covers; the data may
+	// extend the axis beyond it. The zero value (lo ≥ hi) covers nothing.
+	// Charts of a fraction (risky exposure) cover [0, 1], so that a
+	// constant exposure or rounding noise is drawn as the flat line it is
+	// instead of being autoscaled into a dramatic-looking one. Ignored on a
+	// log axis.
+	YCover [2]float64
+}
+
+// coverY widens p's y axis to cover o.YCover (after the data have set it).
+func coverY(p *plot.Plot, o ChartOptions) {
+	if !(o.YCover[0] < o.YCover[1]) || o.LogY {
+		return
+	}
+	p.Y.Min = math.Min(p.Y.Min, o.YCover[0])
+	p.Y.Max = math.Max(p.Y.Max, o.YCover[1])
 }
 
 // palette returns the colour of series k; the first colours are the
@@ -103,6 +119,15 @@ func render(p *plot.Plot, h vg.Length) ([]byte, error) {
 // LineChart renders named series as an SVG line chart. Non-finite points
 // (and non-positive ones on a log axis) are skipped.
 func LineChart(o ChartOptions, lines []Line) ([]byte, error) {
+	p, err := linePlot(o, lines)
+	if err != nil {
+		return nil, err
+	}
+	return render(p, o.Height)
+}
+
+// linePlot builds LineChart's plot.
+func linePlot(o ChartOptions, lines []Line) (*plot.Plot, error) {
 	p := newPlot(o)
 	for k, l := range lines {
 		pts := make(plotter.XYs, 0, len(l.X))
@@ -128,7 +153,8 @@ func LineChart(o ChartOptions, lines []Line) ([]byte, error) {
 		p.Add(ln)
 		p.Legend.Add(l.Name, ln)
 	}
-	return render(p, o.Height)
+	coverY(p, o)
+	return p, nil
 }
 
 // StackedArea renders weights over time as stacked bands: weights[j][k] is
@@ -221,6 +247,15 @@ type ScatterSeries struct {
 
 // ScatterChart renders scatter series as SVG.
 func ScatterChart(o ChartOptions, series []ScatterSeries) ([]byte, error) {
+	p, err := scatterPlot(o, series)
+	if err != nil {
+		return nil, err
+	}
+	return render(p, o.Height)
+}
+
+// scatterPlot builds ScatterChart's plot.
+func scatterPlot(o ChartOptions, series []ScatterSeries) (*plot.Plot, error) {
 	p := newPlot(o)
 	for k, s := range series {
 		pts := make(plotter.XYs, 0, len(s.X))
@@ -254,8 +289,9 @@ func ScatterChart(o ChartOptions, series []ScatterSeries) ([]byte, error) {
 			p.Add(ln)
 		}
 	}
+	coverY(p, o)
 	p.Legend.Left = false
-	return render(p, o.Height)
+	return p, nil
 }
 
 // logTicks labels a log axis at 1, 2 and 5 times each power of ten in

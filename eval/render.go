@@ -148,7 +148,7 @@ func Charts(rep *Report, res *Results) ([]Chart, error) {
 		return nil, err
 	}
 	if err := add("exposure", "Risky exposure (1 − cash weight)")(
-		LineChart(ChartOptions{Title: "Risky exposure (1 − cash)", YLabel: "exposure", TimeX: true}, expo)); err != nil {
+		LineChart(ChartOptions{Title: "Risky exposure (1 − cash)", YLabel: "exposure", TimeX: true, YCover: [2]float64{0, 1}}, expo)); err != nil {
 		return nil, err
 	}
 	names := append([]string{"cash"}, res.Assets...)
@@ -212,7 +212,7 @@ func Charts(rep *Report, res *Results) ([]Chart, error) {
 		sc = append(sc, ScatterSeries{Name: s.Name, X: x, Y: y, Fit: true, Intercept: s.Timing.Regression.Intercept, Slope: s.Timing.Regression.Slope})
 	}
 	if err := add("vol-timing", "Exposure against forecast volatility")(
-		ScatterChart(ChartOptions{Title: "Exposure vs forecast volatility", XLabel: "forecast volatility", YLabel: "risky exposure"}, sc)); err != nil {
+		ScatterChart(ChartOptions{Title: "Exposure vs forecast volatility", XLabel: "forecast volatility", YLabel: "risky exposure", YCover: [2]float64{0, 1}}, sc)); err != nil {
 		return nil, err
 	}
 	// Cost sensitivity.
@@ -394,13 +394,21 @@ func (rep *Report) tables() []table {
 	ts = append(ts, regimes)
 	timing := table{Title: "Volatility timing: exposure regressed on forecast volatility", Header: []string{"strategy", "slope", "t (Newey–West)", "R²", "exposure, top-decile vol", "Sharpe, top-decile vol", "Sharpe, rest"},
 		Note: "A strategy that times volatility holds less risk when forecast volatility is high: a negative slope with t below about −2."}
+	var constant []string
 	for _, s := range rep.Strategies {
 		if s.Timing == nil {
 			continue
 		}
 		t := s.Timing
+		if t.ConstantExposure {
+			constant = append(constant, s.Name)
+		}
 		timing.Rows = append(timing.Rows, []string{s.Name, num(t.Regression.Slope, 3), num(t.Regression.TStat, 2), num(t.Regression.R2, 3),
 			num(t.HighVol.Exposure, 2), num(t.HighVol.Sharpe, 2), num(t.Rest.Sharpe, 2)})
+	}
+	if len(constant) > 0 {
+		timing.Note += fmt.Sprintf(" Constant exposure (spread below %g, rounding noise only): %s; slope 0, t and R² not defined (–).",
+			ConstantExposureSpread, strings.Join(constant, ", "))
 	}
 	if len(timing.Rows) > 0 {
 		ts = append(ts, timing)
@@ -474,9 +482,35 @@ func (rep *Report) tables() []table {
 		{"configuration hash", prov.ConfigHash}, {"code version", prov.CodeVersion}, {"Go", prov.GoVersion},
 		{"interval / periods per year", fmt.Sprintf("%s / %s", rep.Interval, num(rep.PeriodsPerYear, 0))},
 		{"out-of-sample period", fmt.Sprintf("%s – %s (%d bars)", rep.Start, rep.End, rep.Bars)},
-		{"bootstrap", fmt.Sprintf("%d resamples, level %s, block length %s (0 = Politis–White)", rep.Settings.Bootstrap, num(rep.Settings.Confidence, 2), num(rep.Settings.BlockLength, 1))},
+		{"bootstrap", bootstrapProvenance(rep)},
 	}})
 	return ts
+}
+
+// bootstrapProvenance describes the bootstrap as run: resamples, level
+// and the block length actually used (the Politis–White choices when
+// automatic, as a range when they differ between series).
+func bootstrapProvenance(rep *Report) string {
+	st := rep.Settings
+	if st.Bootstrap == 0 {
+		return "off (0 resamples): no intervals"
+	}
+	head := fmt.Sprintf("%d resamples, level %s, ", st.Bootstrap, num(st.Confidence, 2))
+	u := rep.BlockLength
+	if u.Intervals == 0 {
+		if u.Automatic {
+			return head + "block length auto (Politis–White), but no interval could be computed"
+		}
+		return head + fmt.Sprintf("block length %s bars (fixed), but no interval could be computed", num(st.BlockLength, 1))
+	}
+	lengths := num(u.Min, 1)
+	if hi := num(u.Max, 1); hi != lengths {
+		lengths += "–" + hi
+	}
+	if u.Automatic {
+		return head + fmt.Sprintf("block length auto (Politis–White: %s bars, over %d intervals)", lengths, u.Intervals)
+	}
+	return head + fmt.Sprintf("block length %s bars (fixed)", lengths)
 }
 
 func countList(m map[string]int) string {
@@ -536,6 +570,15 @@ func WriteMarkdown(w io.Writer, rep *Report, charts []Chart) error {
 			fmt.Fprintf(&b, "- %s\n", n)
 		}
 		b.WriteString("\n")
+	}
+	if cfg := rep.Provenance.ConfigTOML; cfg != "" {
+		// A fence longer than any backtick run in the text, so the TOML
+		// cannot close it.
+		fence := "```"
+		for strings.Contains(cfg, fence) {
+			fence += "`"
+		}
+		fmt.Fprintf(&b, "## Configuration\n\n%stoml\n%s\n%s\n", fence, strings.TrimRight(cfg, "\n"), fence)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -41,6 +41,56 @@ type Report struct {
 	Notes []string      `json:"notes,omitempty"`
 	// Settings used for the statistics.
 	Settings ReportSettings `json:"settings"`
+	// BlockLength is the expected block length the bootstrap intervals
+	// actually used (with Settings.BlockLength = 0, the Politis–White
+	// choices, which differ per series).
+	BlockLength BlockLengthUsed `json:"block_length_used"`
+}
+
+// BlockLengthUsed summarises the expected block lengths of the report's
+// bootstrap intervals: the Sharpe interval of every strategy and the
+// Sharpe-difference interval of every comparison (first seed).
+type BlockLengthUsed struct {
+	// Automatic is true when each interval chose its own length by
+	// Politis & White (2004) (Settings.BlockLength = 0).
+	Automatic bool `json:"automatic"`
+	// Intervals is the number of intervals computed; 0 when the bootstrap
+	// is off or no series could be resampled.
+	Intervals int `json:"intervals"`
+	// Min and Max are the smallest and largest lengths used, in bars (NaN,
+	// null in JSON, without intervals).
+	Min float64 `json:"min"`
+	Max float64 `json:"max"`
+}
+
+// MarshalJSON encodes b with NaN as null.
+func (b BlockLengthUsed) MarshalJSON() ([]byte, error) { return marshalFinite(b) }
+
+// UnmarshalJSON decodes b, reading null as NaN.
+func (b *BlockLengthUsed) UnmarshalJSON(data []byte) error { return unmarshalFinite(data, b) }
+
+// blockLengthUsed collects the block lengths of the computed intervals
+// (an interval that was not computed has Resamples 0).
+func blockLengthUsed(rep *Report) BlockLengthUsed {
+	u := BlockLengthUsed{Automatic: rep.Settings.BlockLength == 0, Min: math.NaN(), Max: math.NaN()}
+	add := func(iv Interval) {
+		if iv.Resamples == 0 || !(iv.BlockLength >= 1) {
+			return
+		}
+		u.Intervals++
+		if u.Intervals == 1 {
+			u.Min, u.Max = iv.BlockLength, iv.BlockLength
+			return
+		}
+		u.Min, u.Max = math.Min(u.Min, iv.BlockLength), math.Max(u.Max, iv.BlockLength)
+	}
+	for _, s := range rep.Strategies {
+		add(s.SharpeCI)
+	}
+	for _, c := range rep.Comparisons {
+		add(c.SharpeDiff)
+	}
+	return u
 }
 
 // FoldReport is a fold with dates.
@@ -221,6 +271,7 @@ func BuildReport(res *Results) (*Report, error) {
 		return nil, err
 	}
 	rep.Comparisons = comps
+	rep.BlockLength = blockLengthUsed(rep)
 	rep.CostSensitivity = costRows(first, ppy)
 	rep.PBO = pboSummary(first, ppy)
 	for _, c := range first.CPCV {

@@ -2,6 +2,9 @@ package eval
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"html/template"
 	"math"
 	"os"
 	"os/exec"
@@ -222,5 +225,238 @@ func TestReportRendersInChromium(t *testing.T) {
 	b, err := os.ReadFile(png)
 	if err != nil || len(b) < 10000 || !bytes.HasPrefix(b, []byte("\x89PNG")) {
 		t.Fatalf("no PNG rendered (%d bytes, %v)", len(b), err)
+	}
+}
+
+// writeAll renders rep into the three report formats.
+func writeAll(t *testing.T, rep *Report, charts []Chart) (md, html string, js map[string]any) {
+	t.Helper()
+	var m, h bytes.Buffer
+	if err := WriteMarkdown(&m, rep, charts); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(&h, rep, charts); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &js); err != nil {
+		t.Fatal(err)
+	}
+	return m.String(), h.String(), js
+}
+
+// TestReportSectionsInEveryFormat checks that every section the report
+// writes appears as a heading in both report.md and report.html and that
+// report.json holds the data behind it. Every table of the report must be
+// listed here: a new section without its JSON counterpart fails.
+func TestReportSectionsInEveryFormat(t *testing.T) {
+	res := fakeResults(2)
+	// A CPCV result on the first seed, so the CPCV section is rendered.
+	for _, s := range res.Seeds[0].Strategies {
+		res.Seeds[0].CPCV = append(res.Seeds[0].CPCV, CPCVStrategy{Name: s.Name, PathSharpe: []float64{0.4, -0.1, 1.2}, PathReturn: []float64{0.1, -0.02, 0.3}})
+	}
+	rep, err := BuildReport(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	charts, err := Charts(rep, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, html, js := writeAll(t, rep, charts)
+	strats := js["strategies"].([]any)
+	first := strats[0].(map[string]any) // an agent: fakeResults lists the agents first
+	// section title prefix → the JSON key(s) holding its data ("strategies.X":
+	// key X of every strategy).
+	sections := []struct {
+		title string
+		keys  []string
+	}{
+		{"Findings", []string{"comparisons"}},
+		{"Summary (out of sample, after costs)", []string{"strategies.metrics", "strategies.sharpe_ci", "strategies.guard_steps"}},
+		{"Agents against the benchmarks", []string{"comparisons"}},
+		{"Statistical significance", []string{"strategies.psr", "strategies.dsr", "strategies.sharpe_ci"}},
+		{"Walk-forward folds", []string{"folds", "strategies.per_fold"}},
+		{"By regime", []string{"strategies.per_regime"}},
+		{"Volatility timing", []string{"strategies.timing"}},
+		{"Cost sensitivity", []string{"cost_sensitivity"}},
+		{"Guard interventions and optimisation fallbacks", []string{"strategies.guard_counts", "strategies.guard_steps"}},
+		{"Training", []string{"strategies.training"}},
+		{"Probability of backtest overfitting", []string{"pbo"}},
+		{"Combinatorial purged cross-validation", []string{"cpcv"}},
+		{"Provenance", []string{"provenance", "settings", "block_length_used", "interval", "periods_per_year", "oos_start", "oos_end", "oos_bars", "seeds"}},
+		{"Charts", nil}, // the charts are files (charts/*.svg), not JSON
+		{"Notes", []string{"notes"}},
+		{"Configuration", []string{"provenance.config_toml"}},
+	}
+	listed := func(title string) bool {
+		for _, s := range sections {
+			if strings.HasPrefix(title, s.title) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, tb := range rep.tables() {
+		if !listed(tb.Title) {
+			t.Errorf("table %q is not listed in this test: add it with its JSON keys", tb.Title)
+		}
+	}
+	mdHeads := regexp.MustCompile(`(?m)^## (.+)$`).FindAllStringSubmatch(md, -1)
+	htmlHeads := regexp.MustCompile(`<h2>([^<]+)</h2>`).FindAllStringSubmatch(html, -1)
+	has := func(heads [][]string, prefix string) bool {
+		for _, h := range heads {
+			if strings.HasPrefix(h[1], prefix) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, s := range sections {
+		if !has(mdHeads, s.title) {
+			t.Errorf("report.md lacks section %q", s.title)
+		}
+		if !has(htmlHeads, template.HTMLEscapeString(s.title)) {
+			t.Errorf("report.html lacks section %q", s.title)
+		}
+		for _, k := range s.keys {
+			var v any
+			var ok bool
+			switch {
+			case strings.HasPrefix(k, "strategies."):
+				v, ok = first[strings.TrimPrefix(k, "strategies.")]
+			case strings.HasPrefix(k, "provenance."):
+				v, ok = js["provenance"].(map[string]any)[strings.TrimPrefix(k, "provenance.")]
+			default:
+				v, ok = js[k]
+			}
+			if !ok || v == nil {
+				t.Errorf("section %q: report.json lacks %s", s.title, k)
+			}
+		}
+	}
+	// Every chart is shown in both formats, under its title.
+	for _, c := range charts {
+		if !strings.Contains(md, "]("+ChartsDir+"/"+c.ID+".svg)") || !strings.Contains(md, "!["+c.Title+"]") {
+			t.Errorf("report.md does not show chart %s", c.ID)
+		}
+		if !strings.Contains(html, `<figure id="chart-`+c.ID+`">`) || !strings.Contains(html, "<figcaption>"+template.HTMLEscapeString(c.Title)+"</figcaption>") {
+			t.Errorf("report.html does not show chart %s", c.ID)
+		}
+	}
+	// The configuration is reproduced verbatim in both.
+	cfg := res.Provenance.ConfigTOML
+	if !strings.Contains(md, cfg) || !strings.Contains(html, template.HTMLEscapeString(cfg)) {
+		t.Error("the configuration TOML is not reproduced in both report.md and report.html")
+	}
+	if len(js["cpcv"].([]any)) != len(res.Seeds[0].Strategies) {
+		t.Errorf("report.json cpcv has %d entries", len(js["cpcv"].([]any)))
+	}
+}
+
+// TestReportBlockLengthProvenance: the provenance shows the block length the
+// bootstrap used, never the setting's 0.
+func TestReportBlockLengthProvenance(t *testing.T) {
+	t.Run("automatic", func(t *testing.T) {
+		res := fakeResults(1)
+		rep, err := BuildReport(res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Independent computation of the Politis–White choices: one per
+		// strategy, and the larger of the pair's for each comparison.
+		first := res.Seeds[0]
+		lo, hi, count := math.Inf(1), math.Inf(-1), 0
+		add := func(b float64) { lo, hi, count = math.Min(lo, b), math.Max(hi, b), count+1 }
+		for _, s := range first.Strategies {
+			add(OptimalBlockLength(s.Path.Return))
+		}
+		for _, a := range first.Strategies {
+			if a.Kind != "agent" {
+				continue
+			}
+			for _, b := range res.Settings.Benchmarks {
+				add(max(OptimalBlockLength(a.Path.Return), OptimalBlockLength(findRun(first, b).Path.Return)))
+			}
+		}
+		u := rep.BlockLength
+		if !u.Automatic || u.Intervals != count || u.Min != lo || u.Max != hi || lo == hi {
+			t.Fatalf("block lengths %+v, want automatic, %d intervals, %v–%v (distinct)", u, count, lo, hi)
+		}
+		want := fmt.Sprintf("block length auto (Politis–White: %.1f–%.1f bars, over %d intervals)", lo, hi, count)
+		md, html, js := writeAll(t, rep, nil)
+		for name, doc := range map[string]string{"md": md, "html": html} {
+			if !strings.Contains(doc, want) {
+				t.Errorf("report.%s lacks %q", name, want)
+			}
+			if strings.Contains(doc, "block length 0") {
+				t.Errorf("report.%s still shows the setting's block length 0", name)
+			}
+		}
+		bl := js["block_length_used"].(map[string]any)
+		if bl["automatic"] != true || bl["min"] != lo || bl["max"] != hi || bl["intervals"] != float64(count) {
+			t.Errorf("report.json block_length_used %v", bl)
+		}
+	})
+	t.Run("fixed", func(t *testing.T) {
+		res := fakeResults(1)
+		res.Settings.BlockLength = 7.5
+		rep, err := BuildReport(res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		md, _, _ := writeAll(t, rep, nil)
+		if u := rep.BlockLength; u.Automatic || u.Min != 7.5 || u.Max != 7.5 || !strings.Contains(md, "block length 7.5 bars (fixed)") {
+			t.Errorf("fixed block length: %+v", u)
+		}
+	})
+	t.Run("off", func(t *testing.T) {
+		res := fakeResults(1)
+		res.Settings.Bootstrap = 0
+		rep, err := BuildReport(res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		md, _, js := writeAll(t, rep, nil)
+		bl := js["block_length_used"].(map[string]any)
+		if rep.BlockLength.Intervals != 0 || bl["min"] != nil || bl["max"] != nil || !strings.Contains(md, "| bootstrap | off (0 resamples)") {
+			t.Errorf("bootstrap off: %+v, JSON %v", rep.BlockLength, bl)
+		}
+	})
+}
+
+// TestReportConstantExposureRendering: a constant exposure's undefined
+// t-statistic is "–" in the tables, null in the JSON, and the table says why.
+func TestReportConstantExposureRendering(t *testing.T) {
+	res := fakeResults(1)
+	eq := res.Seeds[0].Strategies[4] // equal-weight: fully invested, a few ulps of cash
+	for k := range eq.Path.Executed {
+		c := 1e-16 * float64(k%2)
+		eq.Path.Executed[k] = []float64{c, 1.0 / 3, 1.0 / 3, 1 - c - 2.0/3}
+	}
+	rep, err := BuildReport(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, html, js := writeAll(t, rep, nil)
+	row := regexp.MustCompile(`(?m)^\| equal-weight \| 0\.000 \| – \| – \|`)
+	if !row.MatchString(md) {
+		t.Errorf("report.md timing row of equal-weight is not slope 0.000, t –, R² –")
+	}
+	note := "Constant exposure (spread below 1e-12, rounding noise only): equal-weight; slope 0, t and R² not defined (–)."
+	if !strings.Contains(md, note) || !strings.Contains(html, note) {
+		t.Errorf("the timing note on constant exposures is missing")
+	}
+	tm := js["strategies"].([]any)[4].(map[string]any)["timing"].(map[string]any)
+	reg := tm["regression"].(map[string]any)
+	if tm["constant_exposure"] != true || reg["t_stat"] != nil || reg["slope"] != 0.0 {
+		t.Errorf("report.json timing of equal-weight: %v", tm)
+	}
+	// The other strategies' exposure varies (0.9 ± 0.05): they are fitted.
+	if rep.Strategies[0].Timing.ConstantExposure || math.IsNaN(rep.Strategies[0].Timing.Regression.TStat) {
+		t.Errorf("ppo's varying exposure treated as constant")
 	}
 }

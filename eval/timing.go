@@ -156,13 +156,32 @@ func (p BucketPerf) MarshalJSON() ([]byte, error) { return marshalFinite(p) }
 // UnmarshalJSON decodes p, reading null as NaN.
 func (p *BucketPerf) UnmarshalJSON(data []byte) error { return unmarshalFinite(data, p) }
 
+// ConstantExposureSpread is the largest spread (max − min) of the risky
+// exposure that VolTiming treats as a constant exposure. Exposure is a
+// fraction of portfolio value in [0, 1], computed as 1 − cash weight, so
+// its rounding error is absolute, a few ulps of 1 (≈ 1e-16 per operation,
+// ≈ 1e-15 after a fee fixed point and a renormalisation), whatever the
+// exposure level; 1e-12 sits far above that noise and far below any
+// deliberate change of allocation (a basis point is 1e-4). A threshold
+// relative to the mean exposure would be wrong at low levels: a nearly
+// all-cash strategy (mean 1e-14) would have its rounding noise count as
+// timing.
+const ConstantExposureSpread = 1e-12
+
 // Timing measures volatility timing: whether a strategy holds less risk
 // when forecast volatility is high, and what that earned.
 type Timing struct {
 	// Regression is exposure regressed on forecast volatility. A strategy
 	// that times volatility has a significantly negative slope (TStat, with
-	// Newey–West errors, below about −2).
+	// Newey–West errors, below about −2). For a constant exposure
+	// (ConstantExposure) the slope is 0, the intercept the mean exposure,
+	// the standard errors 0 and the t-statistics and R² undefined (NaN,
+	// null in JSON): a regression on rounding noise would give an
+	// arbitrary, possibly "significant", t-statistic.
 	Regression Regression `json:"regression"`
+	// ConstantExposure is true when the exposure's spread (max − min) is
+	// below ConstantExposureSpread: the strategy does not time volatility.
+	ConstantExposure bool `json:"constant_exposure"`
 	// Threshold is the lowest forecast volatility in the high bucket.
 	Threshold float64 `json:"threshold"`
 	// HighVol covers the TopFraction of bars with the highest forecast
@@ -184,9 +203,10 @@ func (t *Timing) UnmarshalJSON(data []byte) error { return unmarshalFinite(data,
 // exposure[t] is held over the period that earns returns[t], chosen with
 // forecastVol[t] (any consistent unit, e.g. annualised). The high bucket is
 // the ⌈TopFraction·n⌉ bars with the largest forecast (ties broken by time,
-// later bars first), so it is never empty. Errors: misaligned or
-// non-finite inputs, fewer than 3 bars, constant forecasts, an invalid
-// option.
+// later bars first), so it is never empty. An exposure whose spread is
+// below ConstantExposureSpread is reported as constant (slope 0, t
+// undefined; see Timing.Regression). Errors: misaligned or non-finite
+// inputs, fewer than 3 bars, constant forecasts, an invalid option.
 func VolTiming(exposure, forecastVol, returns []float64, periodsPerYear float64, opt TimingOptions) (Timing, error) {
 	n := len(returns)
 	if len(exposure) != n || len(forecastVol) != n {
@@ -216,6 +236,13 @@ func VolTiming(exposure, forecastVol, returns []float64, periodsPerYear float64,
 	if err != nil {
 		return Timing{}, fmt.Errorf("eval: volatility timing: %w", err)
 	}
+	constant := slices.Max(exposure)-slices.Min(exposure) < ConstantExposureSpread
+	if constant {
+		// The fit of noise on volatility is meaningless: report the
+		// regression of an exactly constant response instead.
+		reg = Regression{N: reg.N, Lag: reg.Lag, Intercept: floatsSum(exposure) / float64(n), R2: math.NaN(),
+			TStat: math.NaN(), TStatOLS: math.NaN()}
+	}
 	order := make([]int, n)
 	for i := range order {
 		order[i] = i
@@ -231,7 +258,7 @@ func VolTiming(exposure, forecastVol, returns []float64, periodsPerYear float64,
 	for _, i := range order[:top] {
 		high[i] = true
 	}
-	t := Timing{Regression: reg, Threshold: forecastVol[order[top-1]]}
+	t := Timing{Regression: reg, ConstantExposure: constant, Threshold: forecastVol[order[top-1]]}
 	t.HighVol = bucketPerf(returns, exposure, high, true, periodsPerYear)
 	t.Rest = bucketPerf(returns, exposure, high, false, periodsPerYear)
 	return t, nil
