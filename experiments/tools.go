@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -63,7 +65,9 @@ type DataOptions struct {
 
 // GARCHSummary is the GARCH(1,1) fit of `folio data describe`: constant
 // mean, normal errors, on simple returns in percent (the conventions of
-// Python's arch package).
+// Python's arch package). It is fitted to the one-bar returns only (see
+// AssetDescription.Returns): a return spanning a gap is left out, and the
+// returns on either side of it are treated as consecutive.
 type GARCHSummary struct {
 	Mu           float64 `json:"mu"`
 	Omega        float64 `json:"omega"`
@@ -72,23 +76,37 @@ type GARCHSummary struct {
 	LogLik       float64 `json:"loglik"`
 	NextVariance float64 `json:"next_variance"`
 	Converged    bool    `json:"converged"`
+	NObs         int     `json:"nobs"`
 }
 
-// AssetDescription is one asset of `folio data describe --json`.
+// AssetDescription is one asset of `folio data describe --json`. Files of
+// one asset (same asset name: 2022/BTC.csv and 2023/BTC.csv, or a Binance
+// monthly kline set) are joined into one series first, as `folio run` does.
 type AssetDescription struct {
-	Name           string        `json:"name"`
-	Bars           int           `json:"bars"`
-	First          string        `json:"first"`
-	Last           string        `json:"last"`
-	Interval       string        `json:"interval"`
-	Gaps           int           `json:"gaps"`
-	AnnReturn      float64       `json:"ann_return"`
-	AnnVol         float64       `json:"ann_vol"`
-	Skew           float64       `json:"skew"`
-	ExcessKurtosis float64       `json:"excess_kurtosis"`
-	MaxDrawdown    float64       `json:"max_drawdown"`
-	GARCH          *GARCHSummary `json:"garch"`
-	GARCHError     string        `json:"garch_error,omitempty"`
+	Name     string   `json:"name"`
+	Files    []string `json:"files"`
+	Bars     int      `json:"bars"`
+	First    string   `json:"first"`
+	Last     string   `json:"last"`
+	Interval string   `json:"interval"`
+	Gaps     int      `json:"gaps"`
+	// Returns counts the one-bar returns (between bars exactly one interval
+	// apart) behind ann_vol, skew, excess_kurtosis and the GARCH fit;
+	// GapReturnsExcluded counts the returns spanning a gap, left out of them.
+	Returns            int `json:"returns"`
+	GapReturnsExcluded int `json:"gap_returns_excluded"`
+
+	// The statistics of market.AssetStats: CAGR, volatility (n−1), skewness
+	// and excess kurtosis (population moments), max drawdown.
+	AnnReturn      float64 `json:"ann_return"`
+	AnnVol         float64 `json:"ann_vol"`
+	Skew           float64 `json:"skew"`
+	ExcessKurtosis float64 `json:"excess_kurtosis"`
+	MaxDrawdown    float64 `json:"max_drawdown"`
+
+	// GARCH is the fit, or nil with GARCHError saying why there is none.
+	GARCH      *GARCHSummary `json:"garch"`
+	GARCHError string        `json:"garch_error,omitempty"`
 }
 
 func finiteOrNull(x float64) any {
@@ -101,51 +119,79 @@ func finiteOrNull(x float64) any {
 // MarshalJSON writes non-finite statistics as null.
 func (a AssetDescription) MarshalJSON() ([]byte, error) {
 	type out struct {
-		Name           string        `json:"name"`
-		Bars           int           `json:"bars"`
-		First          string        `json:"first"`
-		Last           string        `json:"last"`
-		Interval       string        `json:"interval"`
-		Gaps           int           `json:"gaps"`
-		AnnReturn      any           `json:"ann_return"`
-		AnnVol         any           `json:"ann_vol"`
-		Skew           any           `json:"skew"`
-		ExcessKurtosis any           `json:"excess_kurtosis"`
-		MaxDrawdown    any           `json:"max_drawdown"`
-		GARCH          *GARCHSummary `json:"garch"`
-		GARCHError     string        `json:"garch_error,omitempty"`
+		Name               string        `json:"name"`
+		Files              []string      `json:"files"`
+		Bars               int           `json:"bars"`
+		First              string        `json:"first"`
+		Last               string        `json:"last"`
+		Interval           string        `json:"interval"`
+		Gaps               int           `json:"gaps"`
+		Returns            int           `json:"returns"`
+		GapReturnsExcluded int           `json:"gap_returns_excluded"`
+		AnnReturn          any           `json:"ann_return"`
+		AnnVol             any           `json:"ann_vol"`
+		Skew               any           `json:"skew"`
+		ExcessKurtosis     any           `json:"excess_kurtosis"`
+		MaxDrawdown        any           `json:"max_drawdown"`
+		GARCH              *GARCHSummary `json:"garch"`
+		GARCHError         string        `json:"garch_error,omitempty"`
 	}
-	return json.Marshal(out{a.Name, a.Bars, a.First, a.Last, a.Interval, a.Gaps, finiteOrNull(a.AnnReturn), finiteOrNull(a.AnnVol),
-		finiteOrNull(a.Skew), finiteOrNull(a.ExcessKurtosis), finiteOrNull(a.MaxDrawdown), a.GARCH, a.GARCHError})
+	return json.Marshal(out{a.Name, a.Files, a.Bars, a.First, a.Last, a.Interval, a.Gaps, a.Returns, a.GapReturnsExcluded,
+		finiteOrNull(a.AnnReturn), finiteOrNull(a.AnnVol), finiteOrNull(a.Skew), finiteOrNull(a.ExcessKurtosis), finiteOrNull(a.MaxDrawdown),
+		a.GARCH, a.GARCHError})
 }
 
-// describeSeries describes one loaded (and possibly resampled) series.
-func describeSeries(s *market.Series) AssetDescription {
+// oneBarReturns returns the simple returns of s in percent between bars
+// exactly one interval apart, and the number of returns left out because
+// they span a gap.
+func oneBarReturns(s *market.Series) (pct []float64, spanning int) {
+	step := int64(s.Interval / time.Second)
+	pct = make([]float64, 0, s.Len())
+	for k := 1; k < s.Len(); k++ {
+		if s.Times[k]-s.Times[k-1] != step {
+			spanning++
+			continue
+		}
+		pct = append(pct, 100*(s.Close[k]/s.Close[k-1]-1))
+	}
+	return pct, spanning
+}
+
+// describeSeries describes one loaded (joined, possibly resampled) series
+// read from files.
+func describeSeries(s *market.Series, files []string) AssetDescription {
 	st := market.Describe(s)
-	d := AssetDescription{Name: s.Asset, Bars: st.Bars, First: st.First.UTC().Format(time.RFC3339), Last: st.Last.UTC().Format(time.RFC3339),
+	d := AssetDescription{Name: s.Asset, Files: files, Bars: st.Bars, First: st.First.UTC().Format(time.RFC3339), Last: st.Last.UTC().Format(time.RFC3339),
 		Interval: Duration(st.Interval).String(), Gaps: st.Gaps, AnnReturn: st.CAGR, AnnVol: st.Volatility, Skew: st.Skewness,
 		ExcessKurtosis: st.ExcessKurtosis, MaxDrawdown: st.MaxDrawdown}
-	r := make([]float64, 0, s.Len())
-	for k := 1; k < s.Len(); k++ {
-		r = append(r, 100*(s.Close[k]/s.Close[k-1]-1))
-	}
+	r, spanning := oneBarReturns(s)
+	d.Returns, d.GapReturnsExcluded = len(r), spanning
 	fit, err := vol.FitGARCH(r, nil)
 	if err != nil {
 		d.GARCHError = err.Error()
 		return d
 	}
 	d.GARCH = &GARCHSummary{Mu: fit.Params.Mu, Omega: fit.Params.Omega, Alpha: fit.Params.Alpha, Beta: fit.Params.Beta,
-		LogLik: fit.LogLikelihood, NextVariance: fit.NextVariance, Converged: fit.Converged}
+		LogLik: fit.LogLikelihood, NextVariance: fit.NextVariance, Converged: fit.Converged, NObs: fit.NObs}
 	return d
 }
 
-// readSeries reads every file under paths, resampled to interval if given.
-func readSeries(paths []string, interval string) ([]*market.Series, []market.Warning, error) {
+// assetSeries is one asset as read for `folio data describe`: its files
+// joined, resampled if asked.
+type assetSeries struct {
+	series *market.Series
+	files  []string
+}
+
+// csvFiles lists the files under paths: files as given, directories
+// replaced by their *.csv files (sorted by name, hidden files skipped, not
+// recursive), as market.Load does.
+func csvFiles(paths []string) ([]string, error) {
 	var files []string
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return nil, nil, fmt.Errorf("experiments: %w", err)
+			return nil, fmt.Errorf("experiments: %w", err)
 		}
 		if !fi.IsDir() {
 			files = append(files, p)
@@ -153,29 +199,58 @@ func readSeries(paths []string, interval string) ([]*market.Series, []market.War
 		}
 		ents, err := os.ReadDir(p)
 		if err != nil {
-			return nil, nil, err
+			return nil, fmt.Errorf("experiments: %w", err)
 		}
 		for _, e := range ents {
-			if !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".csv") {
+			if !e.IsDir() && !strings.HasPrefix(e.Name(), ".") && strings.EqualFold(filepath.Ext(e.Name()), ".csv") {
 				files = append(files, filepath.Join(p, e.Name()))
 			}
 		}
 	}
 	if len(files) == 0 {
-		return nil, nil, fmt.Errorf("experiments: no CSV files in %s", strings.Join(paths, ", "))
+		return nil, fmt.Errorf("experiments: no CSV files in %s", strings.Join(paths, ", "))
+	}
+	return files, nil
+}
+
+// readSeries reads every file under paths, joins the files of each asset
+// with market.Join and resamples to interval if given, as market.Load does
+// for `folio run`. Assets are named by market.AssetName, so 2023/BTC.csv and
+// 2024/BTC.csv are one asset, as are BTCUSDT-1d-2024-01.csv and
+// BTCUSDT-1d-2024-02.csv (a Binance monthly set), while BTC_2023.csv and
+// BTC_2024.csv are two. Assets come in the order of their first file.
+func readSeries(paths []string, interval string) ([]assetSeries, []market.Warning, error) {
+	files, err := csvFiles(paths)
+	if err != nil {
+		return nil, nil, err
 	}
 	var target time.Duration
 	if interval != "" {
 		d, err := ParseDuration(interval)
 		if err != nil {
-			return nil, nil, &usageErr{err.Error()}
+			return nil, nil, &usageErr{"--interval: " + err.Error()}
 		}
 		target = time.Duration(d)
 	}
-	var out []*market.Series
+	var order []string
+	parts := map[string][]*market.Series{}
+	names := map[string][]string{}
 	var warns []market.Warning
 	for _, f := range files {
 		s, w, err := market.ReadFile(f, market.FormatAuto)
+		if err != nil {
+			return nil, nil, err
+		}
+		warns = append(warns, w...)
+		if _, ok := parts[s.Asset]; !ok {
+			order = append(order, s.Asset)
+		}
+		parts[s.Asset] = append(parts[s.Asset], s)
+		names[s.Asset] = append(names[s.Asset], f)
+	}
+	out := make([]assetSeries, 0, len(order))
+	for _, a := range order {
+		s, w, err := market.Join(parts[a])
 		if err != nil {
 			return nil, nil, err
 		}
@@ -187,7 +262,7 @@ func readSeries(paths []string, interval string) ([]*market.Series, []market.War
 			}
 			warns = append(warns, w...)
 		}
-		out = append(out, s)
+		out = append(out, assetSeries{series: s, files: names[a]})
 	}
 	return out, warns, nil
 }
@@ -197,6 +272,13 @@ type usageErr struct{ msg string }
 
 func (e *usageErr) Error() string { return e.msg }
 
+// IsUsageError reports whether err is a bad flag value found below the
+// CLI (the CLI exits with status 2 for it).
+func IsUsageError(err error) bool {
+	var u *usageErr
+	return errors.As(err, &u)
+}
+
 // DataDescribe prints per-asset statistics and GARCH fits.
 func DataDescribe(o DataOptions) error {
 	series, warns, err := readSeries(o.Paths, o.Interval)
@@ -205,7 +287,7 @@ func DataDescribe(o DataOptions) error {
 	}
 	descs := make([]AssetDescription, len(series))
 	for i, s := range series {
-		descs[i] = describeSeries(s)
+		descs[i] = describeSeries(s.series, s.files)
 	}
 	if o.JSON {
 		enc := json.NewEncoder(o.Stdout)
@@ -220,16 +302,42 @@ func DataDescribe(o DataOptions) error {
 		if d.GARCH != nil {
 			a, b = fmt.Sprintf("%.3f", d.GARCH.Alpha), fmt.Sprintf("%.3f", d.GARCH.Beta)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%.1f%%\t%.1f%%\t%.2f\t%.1f\t%.1f%%\t%s\t%s\t\n", d.Name, d.Bars, d.First[:10], d.Last[:10], d.Interval, d.Gaps,
-			100*d.AnnReturn, 100*d.AnnVol, d.Skew, d.ExcessKurtosis, 100*d.MaxDrawdown, a, b)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", d.Name, d.Bars, d.First[:10], d.Last[:10], d.Interval, d.Gaps,
+			pct1(d.AnnReturn), pct1(d.AnnVol), fixed(d.Skew, 2), fixed(d.ExcessKurtosis, 1), pct1(d.MaxDrawdown), a, b)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, d := range descs {
+		if len(d.Files) > 1 {
+			fmt.Fprintf(o.Stdout, "%s: %d files joined\n", d.Name, len(d.Files))
+		}
+		if d.GapReturnsExcluded > 0 {
+			fmt.Fprintf(o.Stdout, "%s: %d return(s) spanning a gap excluded from ann.vol, skew, ex.kurt and GARCH (%d one-bar returns used)\n",
+				d.Name, d.GapReturnsExcluded, d.Returns)
+		}
+		if d.GARCHError != "" {
+			fmt.Fprintf(o.Stdout, "%s: no GARCH fit: %s\n", d.Name, d.GARCHError)
+		}
 	}
 	if len(warns) > 0 {
 		fmt.Fprintln(o.Stderr, market.SummarizeWarnings(warns, 3))
 	}
 	return nil
+}
+
+func pct1(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f%%", 100*x)
+}
+
+func fixed(x float64, prec int) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "–"
+	}
+	return strconv.FormatFloat(x, 'f', prec, 64)
 }
 
 // DataSynth writes the synthetic market as folio CSVs plus regimes/regimes.csv.
@@ -282,10 +390,23 @@ var ErrInvalidData = errors.New("data has errors")
 
 // DataValidate prints every problem in the files; it fails if any is an
 // error (warnings alone pass).
+//
+// With o.Interval set, every file must have that bar interval (its most
+// common bar spacing); a file that does not is an error naming the file and
+// the interval to use instead.
 func DataValidate(o DataOptions) error {
-	v, err := market.Validate(o.Paths, market.Defaults())
+	opt := market.Defaults()
+	if o.Interval != "" {
+		d, err := ParseDuration(o.Interval)
+		if err != nil {
+			return &usageErr{"--interval: " + err.Error()}
+		}
+		opt.Interval = time.Duration(d)
+	}
+	v, err := market.Validate(o.Paths, opt)
 	if err != nil {
-		return err
+		// Validate fails only on invalid options, here the interval.
+		return &usageErr{"--interval: " + err.Error()}
 	}
 	for _, e := range v.Errors {
 		fmt.Fprintf(o.Stdout, "error: %v\n", e)
@@ -312,22 +433,49 @@ type OptimizeOptions struct {
 	Budgets      string
 	TargetReturn string
 	Cov          string
-	Views        string
-	Lookback     int
-	Interval     string
+	// Mean is the expected-return estimator: sample (default when empty)
+	// or james-stein (portfolio.Inputs.MeanEstimator).
+	Mean string
+	// RiskFree is the per-bar risk-free rate of max-sharpe, in the units of
+	// the returns (not annualised).
+	RiskFree float64
+
+	Views    string
+	Lookback int
+	Interval string
 }
+
+// Residual kinds of OptimizeResult.ResidualKind.
+const (
+	ResidualQPKKT            = "qp-kkt"            // largest KKT residual of the QP solved
+	ResidualRiskContribution = "risk-contribution" // max_i |RC_i − b_i| of the risk-budgeting solver
+	ResidualNone             = "none"              // no optimisation problem was solved
+)
 
 // OptimizeResult is the output of `folio optimize --json`.
 type OptimizeResult struct {
 	Method            string    `json:"method"`
+	Used              string    `json:"used"`
 	Assets            []string  `json:"assets"`
 	Weights           []float64 `json:"weights"`
 	ExpectedReturn    float64   `json:"expected_return"`
 	Volatility        float64   `json:"volatility"`
 	RiskContributions []float64 `json:"risk_contributions"`
 	Fallback          *string   `json:"fallback"`
-	KKTResidual       float64   `json:"kkt_residual"`
-	Notes             []string  `json:"notes,omitempty"`
+	// KKTResidual is the optimality residual of the solver that produced
+	// the weights, of the kind ResidualKind names: for the QP methods
+	// (min-variance, mean-variance, max-sharpe in its homogenised form,
+	// efficient-return, black-litterman) the largest KKT residual; for
+	// risk-parity and risk-budget the Newton solver's max_i |RC_i − b_i|,
+	// RC_i = w_i(Σw)_i / wᵀΣw the risk contributions as fractions and b_i
+	// the budgets (1/N for risk-parity), measured before any capping; nil
+	// (JSON null) when the weights come from a rule that solves nothing
+	// (equal-weight, inverse-vol, hrp, max-return, market weights).
+	KKTResidual  *float64 `json:"kkt_residual"`
+	ResidualKind string   `json:"residual_kind"`
+	// Notes are portfolio.Result.Notes (estimators, shrinkage, caps,
+	// fallbacks) and the CLI's own remarks.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // WriteText prints the result as a table.
@@ -337,8 +485,19 @@ func (r *OptimizeResult) WriteText(w io.Writer) error {
 	for i, a := range r.Assets {
 		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t\n", a, r.Weights[i], r.RiskContributions[i])
 	}
-	tw.Flush()
-	fmt.Fprintf(w, "method %s: expected return %.6g, volatility %.6g per bar; KKT residual %.2g\n", r.Method, r.ExpectedReturn, r.Volatility, r.KKTResidual)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var res string
+	switch r.ResidualKind {
+	case ResidualQPKKT:
+		res = fmt.Sprintf("KKT residual %.2g", *r.KKTResidual)
+	case ResidualRiskContribution:
+		res = fmt.Sprintf("risk-contribution residual max|RC−b| %.2g", *r.KKTResidual)
+	default:
+		res = "no solver residual (" + r.Used + " solves no optimisation problem)"
+	}
+	fmt.Fprintf(w, "method %s: expected return %.6g, volatility %.6g per bar; %s\n", r.Method, r.ExpectedReturn, r.Volatility, res)
 	if r.Fallback != nil {
 		fmt.Fprintf(w, "fallback: %s\n", *r.Fallback)
 	}
@@ -346,6 +505,20 @@ func (r *OptimizeResult) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil
+}
+
+// residual returns the optimality residual of the method that produced
+// res's weights and its kind (see OptimizeResult.KKTResidual).
+func residual(res portfolio.Result) (*float64, string) {
+	switch res.Used {
+	case portfolio.RiskParity, portfolio.RiskBudget:
+		v := res.RCError
+		return &v, ResidualRiskContribution
+	case portfolio.MinVariance, portfolio.MeanVariance, portfolio.MaxSharpe, portfolio.EfficientReturn, portfolio.BlackLitterman:
+		v := res.KKT.Max()
+		return &v, ResidualQPKKT
+	}
+	return nil, ResidualNone
 }
 
 // readReturnsCSV reads a returns CSV: an optional first timestamp column,
@@ -439,8 +612,51 @@ func readViews(path string, assets []string) (*portfolio.BLOptions, error) {
 	return o, nil
 }
 
+// checkChoice returns a usage error naming flag unless v is one of want.
+func checkChoice(flag, v string, want []string) error {
+	if slices.Contains(want, v) {
+		return nil
+	}
+	return &usageErr{fmt.Sprintf("%s %q: want one of %s", flag, v, strings.Join(want, ", "))}
+}
+
+// MeanEstimators returns the values of `folio optimize --mean`.
+func MeanEstimators() []string { return []string{portfolio.MeanSample, portfolio.MeanJamesStein} }
+
+// checkOptimizeFlags validates the flags that name a choice or a number
+// with a range, before any file is read.
+func checkOptimizeFlags(o OptimizeOptions) error {
+	if err := checkChoice("--method", o.Method, portfolio.Methods()); err != nil {
+		return err
+	}
+	if err := checkChoice("--cov", o.Cov, portfolio.Estimators()); err != nil {
+		return err
+	}
+	if o.Mean != "" {
+		if err := checkChoice("--mean", o.Mean, MeanEstimators()); err != nil {
+			return err
+		}
+	}
+	if math.IsNaN(o.RiskFree) || math.IsInf(o.RiskFree, 0) || o.RiskFree <= -1 {
+		return &usageErr{fmt.Sprintf("--risk-free %v: want a finite per-bar rate > −1 (e.g. 0.0001 per day ≈ 3.7%% a year)", o.RiskFree)}
+	}
+	if math.IsNaN(o.MaxWeight) || o.MaxWeight <= 0 || o.MaxWeight > 1 {
+		return &usageErr{fmt.Sprintf("--max-weight %v: want a cap in (0, 1]", o.MaxWeight)}
+	}
+	if math.IsNaN(o.Lambda) || math.IsInf(o.Lambda, 0) || o.Lambda <= 0 {
+		return &usageErr{fmt.Sprintf("--lambda %v: want a finite risk aversion > 0", o.Lambda)}
+	}
+	if o.Lookback < 0 {
+		return &usageErr{fmt.Sprintf("--lookback %d: want 0 (all returns) or a positive number of returns", o.Lookback)}
+	}
+	return nil
+}
+
 // Optimize computes one allocation.
 func Optimize(o OptimizeOptions) (*OptimizeResult, error) {
+	if err := checkOptimizeFlags(o); err != nil {
+		return nil, err
+	}
 	var assets []string
 	var returns *mat.Dense
 	var err error
@@ -463,8 +679,8 @@ func Optimize(o OptimizeOptions) (*OptimizeResult, error) {
 			returns = mat.DenseCopyOf(returns.Slice(r-o.Lookback, r, 0, len(assets)))
 		}
 	}
-	in := portfolio.Inputs{Returns: returns, Estimator: o.Cov}
-	opt := portfolio.Options{MaxWeight: o.MaxWeight, RiskAversion: o.Lambda}
+	in := portfolio.Inputs{Returns: returns, Estimator: o.Cov, MeanEstimator: o.Mean}
+	opt := portfolio.Options{MaxWeight: o.MaxWeight, RiskAversion: o.Lambda, RiskFree: o.RiskFree}
 	if o.Budgets != "" {
 		for _, s := range strings.Split(o.Budgets, ",") {
 			b, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
@@ -502,8 +718,12 @@ func Optimize(o OptimizeOptions) (*OptimizeResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &OptimizeResult{Method: o.Method, Assets: assets, Weights: res.Weights, ExpectedReturn: res.ExpReturn, Volatility: res.Vol,
-		RiskContributions: res.RiskContrib, KKTResidual: res.KKT.Max(), Notes: res.Notes}
+	out := &OptimizeResult{Method: o.Method, Used: res.Used, Assets: assets, Weights: res.Weights, ExpectedReturn: res.ExpReturn, Volatility: res.Vol,
+		RiskContributions: res.RiskContrib, Notes: res.Notes}
+	out.KKTResidual, out.ResidualKind = residual(res)
+	if o.RiskFree != 0 && o.Method != portfolio.MaxSharpe {
+		out.Notes = append(out.Notes, fmt.Sprintf("--risk-free is used only by max-sharpe; %s ignores it", o.Method))
+	}
 	if res.Fallback != "" {
 		fb := res.Fallback
 		out.Fallback = &fb
@@ -545,26 +765,57 @@ type BacktestOptions struct {
 	Interval       string
 	Lookback       int
 	Cov            string
-	MaxWeight      float64
-	Lambda         float64
+	// Mean is the expected-return estimator of the optimising strategies:
+	// sample (default when empty) or james-stein.
+	Mean string
+
+	MaxWeight float64
+	Lambda    float64
+	// DriftBand, when positive, makes equal-weight and weights=… rebalance
+	// at a scheduled bar only when some weight (cash included) is more than
+	// DriftBand (absolute weight) away from its target; [0, 1).
+	DriftBand float64
 }
+
+// NotImplementableLabel marks a strategy that reads prices after its
+// decision bar (bsh, the best stock in hindsight).
+const NotImplementableLabel = "not implementable (uses future prices)"
 
 // BacktestResult is the output of `folio backtest --json`.
 type BacktestResult struct {
-	Strategy       string       `json:"strategy"`
-	Assets         []string     `json:"assets"`
+	Strategy string   `json:"strategy"`
+	Assets   []string `json:"assets"`
+	// Implementable is false for a strategy that reads the future (bsh);
+	// Label then says so.
+	Implementable bool   `json:"implementable"`
+	Label         string `json:"label,omitempty"`
+
 	Bars           int          `json:"bars"`
+	First          string       `json:"first"`
+	Last           string       `json:"last"`
 	PeriodsPerYear float64      `json:"periods_per_year"`
 	FinalValue     float64      `json:"final_value"`
 	Metrics        eval.Metrics `json:"metrics"`
-	Returns        []float64    `json:"returns"`
-	first, last    string
+	// Decisions and Rebalances count the strategy's decisions and those
+	// that traded to a newly computed target (the rest held); Fallbacks
+	// counts the decisions that used a substitute allocation, by kind
+	// (e.g. "insufficient history → equal-weight", "max-sharpe →
+	// min-variance").
+	Decisions  int            `json:"decisions"`
+	Rebalances int            `json:"rebalances"`
+	Fallbacks  map[string]int `json:"fallbacks,omitempty"`
+	// Returns are the strategy's simple returns per bar, after costs.
+	Returns []float64 `json:"returns"`
 }
 
 // WriteText prints the result's metrics.
 func (r *BacktestResult) WriteText(w io.Writer) error {
 	m := r.Metrics
-	fmt.Fprintf(w, "%s on %s, %s – %s (%d returns, %.0f per year)\n", r.Strategy, strings.Join(r.Assets, ", "), r.first, r.last, len(r.Returns), r.PeriodsPerYear)
+	name := r.Strategy
+	if r.Label != "" {
+		name += " [" + r.Label + "]"
+	}
+	fmt.Fprintf(w, "%s on %s, %s – %s (%d returns, %.0f per year)\n", name, strings.Join(r.Assets, ", "), r.First[:10], r.Last[:10], len(r.Returns), r.PeriodsPerYear)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, kv := range [][2]string{
 		{"final value", fmt.Sprintf("%.2f", r.FinalValue)}, {"total return", pctS(m.TotalReturn)}, {"annual return (CAGR)", pctS(m.AnnualReturn)},
@@ -575,7 +826,15 @@ func (r *BacktestResult) WriteText(w io.Writer) error {
 	} {
 		fmt.Fprintf(tw, "%s\t%s\n", kv[0], kv[1])
 	}
-	return tw.Flush()
+	fmt.Fprintf(tw, "rebalances\t%d of %d decisions\n", r.Rebalances, r.Decisions)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	kinds := slices.Sorted(maps.Keys(r.Fallbacks))
+	for _, k := range kinds {
+		fmt.Fprintf(w, "fallback: %s (%d decisions)\n", k, r.Fallbacks[k])
+	}
+	return nil
 }
 
 func pctS(x float64) string {
@@ -588,6 +847,9 @@ func pctS(x float64) string {
 // Backtest runs one strategy over price files with fees and half-spread
 // slippage, close to close from the first to the last bar.
 func Backtest(ctx context.Context, o BacktestOptions) (*BacktestResult, error) {
+	if err := checkBacktestFlags(o); err != nil {
+		return nil, err
+	}
 	p, _, err := loadPrices(o.Data, o.Interval, o.Start, o.End)
 	if err != nil {
 		return nil, err
@@ -596,7 +858,10 @@ func Backtest(ctx context.Context, o BacktestOptions) (*BacktestResult, error) {
 		return nil, fmt.Errorf("experiments: %d bar(s) between --start and --end: a backtest needs at least 2", p.T())
 	}
 	bc := baseline.Defaults()
-	bc.Lookback, bc.RebalanceEvery, bc.Cov, bc.MaxWeight, bc.Lambda = o.Lookback, o.RebalanceEvery, o.Cov, o.MaxWeight, o.Lambda
+	bc.Lookback, bc.RebalanceEvery, bc.Cov, bc.MaxWeight, bc.Lambda, bc.DriftBand = o.Lookback, o.RebalanceEvery, o.Cov, o.MaxWeight, o.Lambda, o.DriftBand
+	if o.Mean != "" {
+		bc.Mean = o.Mean
+	}
 	method := o.Strategy
 	if strings.HasPrefix(method, "weights=") {
 		for _, s := range strings.Split(strings.TrimPrefix(method, "weights="), ",") {
@@ -651,10 +916,49 @@ func Backtest(ctx context.Context, o BacktestOptions) (*BacktestResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := o.Strategy
-	return &BacktestResult{Strategy: name, Assets: p.Assets(), Bars: p.T(), PeriodsPerYear: p.BarsPerYear(),
-		FinalValue: path.Value[path.Len()-1], Metrics: met, Returns: path.Return,
-		first: p.Time(0).Format("2006-01-02"), last: p.Time(p.T() - 1).Format("2006-01-02")}, nil
+	res := &BacktestResult{Strategy: o.Strategy, Assets: p.Assets(), Implementable: baseline.Implementable(method), Bars: p.T(),
+		First: p.Time(0).Format(time.RFC3339), Last: p.Time(p.T() - 1).Format(time.RFC3339), PeriodsPerYear: p.BarsPerYear(),
+		FinalValue: path.Value[path.Len()-1], Metrics: met, Returns: path.Return}
+	if !res.Implementable {
+		res.Label = NotImplementableLabel
+	}
+	d := pol.Diagnostics()
+	res.Decisions, res.Rebalances, res.Fallbacks = d.Decisions, d.Rebalances, d.Counts
+	return res, nil
+}
+
+// checkBacktestFlags validates the flags that name a choice or a number
+// with a range, before any file is read.
+func checkBacktestFlags(o BacktestOptions) error {
+	if o.RebalanceEvery < 1 {
+		return &usageErr{fmt.Sprintf("--rebalance-every %d: want a number of bars ≥ 1 (1 = every bar)", o.RebalanceEvery)}
+	}
+	if !(o.DriftBand >= 0 && o.DriftBand < 1) {
+		return &usageErr{fmt.Sprintf("--drift-band %v: want an absolute weight in [0, 1) (0 = rebalance on schedule)", o.DriftBand)}
+	}
+	if o.DriftBand > 0 && o.Strategy != baseline.EqualWeight && !strings.HasPrefix(o.Strategy, "weights=") {
+		return &usageErr{fmt.Sprintf("--drift-band applies to --strategy %s and weights=w1,w2,... only, not %q", baseline.EqualWeight, o.Strategy)}
+	}
+	if err := checkChoice("--cov", o.Cov, portfolio.Estimators()); err != nil {
+		return err
+	}
+	if o.Mean != "" {
+		if err := checkChoice("--mean", o.Mean, MeanEstimators()); err != nil {
+			return err
+		}
+	}
+	if !(o.InitialCapital > 0) || math.IsInf(o.InitialCapital, 0) {
+		return &usageErr{fmt.Sprintf("--initial-capital %v: want a finite amount > 0", o.InitialCapital)}
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"--fee-bps", o.FeeBps}, {"--slippage-bps", o.SlippageBps}} {
+		if !(f.v >= 0 && f.v <= 1000) {
+			return &usageErr{fmt.Sprintf("%s %v: want basis points in [0, 1000]", f.name, f.v)}
+		}
+	}
+	return nil
 }
 
 func isKnownMethod(m string) bool {

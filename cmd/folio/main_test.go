@@ -405,6 +405,9 @@ func TestTrainAndEval(t *testing.T) {
 	if _, errOut, code := runCLI(t, "eval", dir, "--start", "2031-01-01", "--quiet"); code == 0 || !strings.Contains(errOut, "2031-01-01") {
 		t.Errorf("eval after the data: exit %d, %q", code, errOut)
 	}
+	if _, errOut, code := runCLI(t, "eval", dir, "--start", "2019-13-01", "--quiet"); code != 2 || !strings.Contains(errOut, "--start") {
+		t.Errorf("eval with an unreadable date: exit %d, %q", code, errOut)
+	}
 	if _, errOut, code := runCLI(t, "eval", t.TempDir(), "--quiet"); code == 0 || !strings.Contains(errOut, "folio train") {
 		t.Errorf("eval of a directory without a training run: exit %d, %q", code, errOut)
 	}

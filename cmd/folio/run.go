@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/folio-rl/folio/experiments"
 	"io"
 	"sort"
 	"strings"
@@ -25,7 +26,7 @@ func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 	}
 	var ue *usageError
 	switch {
-	case errors.As(err, &ue):
+	case errors.As(err, &ue) || experiments.IsUsageError(err):
 		fmt.Fprintf(stderr, "folio: %v\nRun 'folio help' for usage.\n", err)
 		return 2
 	case errors.Is(err, context.Canceled) || ctx.Err() != nil:

@@ -16,6 +16,15 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// toolErr turns a bad flag value that experiments found (for example an
+// unknown --cov) into a usage error, so that it exits with status 2.
+func toolErr(err error) error {
+	if err != nil && experiments.IsUsageError(err) {
+		return usagef("%v", err)
+	}
+	return err
+}
+
 // splitPaths accepts repeated flags and comma-separated lists.
 func splitPaths(lists ...[]string) []string {
 	var out []string
@@ -40,10 +49,18 @@ CSVs; files or directories). Prices are used close to close from --start to
 --end inclusive: the first return is from the first close to the second.
 Strategies: every method of 'folio optimize' (estimated on the trailing
 --lookback bars at each rebalance), the online-portfolio baselines (ubah, ucrp,
-eg, ons, olmar, pamr, anticor, bsh), buy-and-hold, or weights=0.4,0.3,... (a
-constant target over the assets in order; the rest is cash).
---json prints one object: {"strategy","assets","bars","periods_per_year",
-"final_value","metrics":{...},"returns":[...]}.`,
+eg, ons, olmar, pamr, anticor), bsh, buy-and-hold, cash, random-dirichlet, or
+weights=0.4,0.3,... (a constant target over the assets in order; the rest is
+cash). bsh, the best stock in hindsight, picks its asset from future prices: it
+is labelled "not implementable (uses future prices)" and is a reference line,
+not a strategy.
+--drift-band B (equal-weight and weights=... only) trades at a scheduled bar
+only when some weight, cash included, is more than B away from its target.
+--json prints one object: {"strategy","assets","implementable","label",
+"bars","first","last","periods_per_year","final_value","metrics":{...},
+"decisions","rebalances","fallbacks":{kind: count},"returns":[...]}.
+Optimising strategies hold equal weights until --lookback+1 bars of history
+exist, and fall back as 'folio optimize' does; every fallback is counted.`,
 		setup: func(fs *flag.FlagSet) action {
 			var o experiments.BacktestOptions
 			var data stringList
@@ -57,9 +74,11 @@ constant target over the assets in order; the rest is cash).
 			fs.StringVar(&o.End, "end", "", "last bar, inclusive")
 			fs.StringVar(&o.Interval, "interval", "", "resample to this interval (e.g. 1d) before backtesting")
 			fs.IntVar(&o.Lookback, "lookback", 90, "estimation window in bars for optimising strategies")
-			fs.StringVar(&o.Cov, "cov", "ledoit-wolf", "covariance estimator: sample, ledoit-wolf, oas, ewma")
+			fs.StringVar(&o.Cov, "cov", "ledoit-wolf", "covariance estimator: sample, ledoit-wolf, ledoit-wolf-cc, oas, ewma, garch")
+			fs.StringVar(&o.Mean, "mean", "sample", "expected-return estimator of optimising strategies: sample, james-stein")
 			fs.Float64Var(&o.MaxWeight, "max-weight", 1, "maximum weight per asset for optimising strategies")
 			fs.Float64Var(&o.Lambda, "lambda", 10, "risk aversion for mean-variance (maximise μ'w − λ/2·w'Σw)")
+			fs.Float64Var(&o.DriftBand, "drift-band", 0, "equal-weight, weights=...: rebalance only when a weight drifts more than this from target, in [0, 1) (0 = on schedule)")
 			json := fs.Bool("json", false, "print one JSON object instead of a table")
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				o.Data = splitPaths(data, args)
@@ -71,7 +90,7 @@ constant target over the assets in order; the rest is cash).
 				}
 				res, err := experiments.Backtest(ctx, o)
 				if err != nil {
-					return err
+					return toolErr(err)
 				}
 				if *json {
 					return writeJSON(stdout, res)
@@ -95,9 +114,22 @@ directories; returns are computed close to close over the last --lookback bars
   delta = 2.5   tau = 0.05   # optional
   [[view]]  assets = ["BTC", "ETH"]  weights = [1, -1]  return = 0.0005  # per bar
 with Ω = diag(P τΣ P') (He & Litterman).
---json prints one object: {"method","assets","weights","expected_return",
-"volatility","risk_contributions","fallback","kkt_residual"}. Expected return
-and volatility are per bar, in the returns' units.`,
+Everything is per bar, in the returns' units: --target-return, --risk-free
+(used by max-sharpe; 0.0001 a day is about 3.7% a year), the expected return
+and the volatility. A method that fails falls back along a fixed chain,
+printed as "fallback": max-sharpe, mean-variance, efficient-return,
+black-litterman → min-variance → inverse-vol → equal-weight; risk-parity,
+risk-budget, min-variance, hrp → inverse-vol → equal-weight; inverse-vol →
+equal-weight. efficient-return with a target above every feasible return
+gives the max-return portfolio; black-litterman first tries its prior (the
+market weights).
+--json prints one object: {"method","used","assets","weights",
+"expected_return","volatility","risk_contributions","fallback","kkt_residual",
+"residual_kind","notes"}. kkt_residual is the optimality residual of the
+solver that produced the weights: the largest KKT residual of the QP
+(residual_kind "qp-kkt"), max_i |RC_i − b_i| of the risk-budgeting Newton
+solver for risk-parity and risk-budget ("risk-contribution"), or null for
+rules that solve nothing ("none": equal-weight, inverse-vol, hrp).`,
 		setup: func(fs *flag.FlagSet) action {
 			var o experiments.OptimizeOptions
 			var prices stringList
@@ -108,7 +140,9 @@ and volatility are per bar, in the returns' units.`,
 			fs.Float64Var(&o.Lambda, "lambda", 10, "risk aversion λ for mean-variance: maximise μ'w − λ/2·w'Σw")
 			fs.StringVar(&o.Budgets, "budgets", "", "risk budgets b1,b2,... for risk-budget (normalised to sum 1)")
 			fs.StringVar(&o.TargetReturn, "target-return", "", "per-bar target return for efficient-return")
-			fs.StringVar(&o.Cov, "cov", "sample", "covariance estimator: sample, ledoit-wolf, oas, ewma")
+			fs.StringVar(&o.Cov, "cov", "sample", "covariance estimator: sample, ledoit-wolf, ledoit-wolf-cc, oas, ewma, garch")
+			fs.StringVar(&o.Mean, "mean", "sample", "expected-return estimator: sample, james-stein")
+			fs.Float64Var(&o.RiskFree, "risk-free", 0, "per-bar risk-free rate for max-sharpe, in the returns' units (not annualised)")
 			fs.StringVar(&o.Views, "views", "", "Black-Litterman views file (TOML)")
 			fs.IntVar(&o.Lookback, "lookback", 0, "use only the last N returns (0 = all)")
 			fs.StringVar(&o.Interval, "interval", "", "resample prices to this interval first (e.g. 1d)")
@@ -123,7 +157,7 @@ and volatility are per bar, in the returns' units.`,
 				}
 				res, err := experiments.Optimize(o)
 				if err != nil {
-					return err
+					return toolErr(err)
 				}
 				if *json {
 					return writeJSON(stdout, res)
@@ -142,14 +176,21 @@ func cmdData() *command {
     per asset: bars, first, last, interval, gaps, annualised return and
     volatility (365-day year), skewness, excess kurtosis, max drawdown and a
     GARCH(1,1) fit (constant mean, normal errors, percent simple returns).
+    Files of one asset (same asset name, e.g. 2023/BTC.csv and 2024/BTC.csv,
+    or BTCUSDT-1d-2024-01.csv, BTCUSDT-1d-2024-02.csv, ...) are joined into
+    one series, as 'folio run' does. Volatility, skewness, kurtosis and GARCH
+    use only returns between bars one interval apart; returns spanning a gap
+    are excluded and counted ("gap_returns_excluded" in --json).
 folio data synth --assets N --bars T --interval 1d --seed S --out DIR
     writes the synthetic market as folio CSVs, and its true regimes to
-    DIR/regimes/regimes.csv.
-folio data validate PATH...
-    prints every problem found; exits 1 if any is an error.`,
+    DIR/regimes/regimes.csv (timestamp,regime; one row per bar; regimes
+    bull, bear, sideways, crash).
+folio data validate PATH... [--interval 1h]
+    prints every problem found; exits 1 if any is an error. With --interval,
+    a file whose bar interval differs is an error.`,
 		setup: func(fs *flag.FlagSet) action {
 			var d experiments.DataOptions
-			fs.StringVar(&d.Interval, "interval", "", "describe: resample to this interval first; synth: bar interval (default 1d)")
+			fs.StringVar(&d.Interval, "interval", "", "describe: resample to this interval first; synth: bar interval (default 1d); validate: the interval every file must have")
 			fs.BoolVar(&d.JSON, "json", false, "describe: print one JSON object")
 			fs.IntVar(&d.Assets, "assets", 8, "synth: number of assets")
 			fs.IntVar(&d.Bars, "bars", 2000, "synth: number of bars")
@@ -167,17 +208,17 @@ folio data validate PATH...
 					if len(paths) == 0 {
 						return usagef("data describe needs at least one PATH")
 					}
-					return experiments.DataDescribe(d)
+					return toolErr(experiments.DataDescribe(d))
 				case "synth":
 					if d.Out == "" {
 						return usagef("data synth needs --out DIR")
 					}
-					return experiments.DataSynth(d)
+					return toolErr(experiments.DataSynth(d))
 				case "validate":
 					if len(paths) == 0 {
 						return usagef("data validate needs at least one PATH")
 					}
-					return experiments.DataValidate(d)
+					return toolErr(experiments.DataValidate(d))
 				}
 				return usagef("unknown data subcommand %q (want describe, synth or validate)", sub)
 			}
