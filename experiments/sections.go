@@ -126,9 +126,12 @@ type WalkForwardConfig struct {
 	// Default 0; range ≥ 0.
 	Folds int `toml:"folds"`
 	// CPCVGroups, when ≥ 2, also runs combinatorial purged cross-validation
-	// of the baselines with this many groups and CPCVTestGroups test groups,
-	// and reports the probability of backtest overfitting across the
-	// strategies tried. Default 0 (off); range 0 or 2–20.
+	// (López de Prado 2018, ch. 12) with this many groups and
+	// CPCVTestGroups test groups per split: every split retrains each agent
+	// on its purged, embargoed training groups and backtests every agent and
+	// baseline on its test groups; the report gives each strategy's CPCV
+	// path statistics. The probability of backtest overfitting is computed
+	// across the strategies tried either way. Default 0 (off); range 0 or 2–20.
 	CPCVGroups int `toml:"cpcv_groups"`
 	// CPCVTestGroups is the number of test groups per CPCV split. Default 2;
 	// range 1..cpcv_groups−1.
