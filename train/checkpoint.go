@@ -16,15 +16,19 @@ import (
 	"github.com/folio-rl/folio/internal/atomicfile"
 )
 
-// Checkpoint file layout (little-endian), format version 1:
+// Checkpoint file layout (little-endian), format version 2:
 //
-//	magic "FOLIOCKP", uint32 version, then length-prefixed sections:
-//	config hash, loop counters, the two RNG states, per-env episode
-//	returns, current observations, best model bytes, learner state,
-//	vec (env) state.
+//	magic "FOLIOCKP", uint64 version, then uint64 counters and
+//	length-prefixed sections: config hash, loop counters, the two RNG
+//	states, per-env running episode returns and lengths, current
+//	observations, the log window (episodes finished since the last log
+//	boundary: count, return sum, length sum), best model bytes, learner
+//	name and state, vec (env) state.
+//
+// Version 1 had no episode lengths and no log window; it is refused.
 const (
 	checkpointMagic   = "FOLIOCKP"
-	checkpointVersion = 1
+	checkpointVersion = 2
 	checkpointFile    = "checkpoint.bin"
 )
 
@@ -152,7 +156,11 @@ func saveCheckpoint(dir, hash string, l agents.Learner, vec *env.Vec, st *state)
 	w.bytes(act)
 	w.bytes(upd)
 	w.floats(st.epReturn)
+	w.floats(st.epLen)
 	w.floats(st.obs)
+	w.u64(uint64(st.win.episodes))
+	w.u64(math.Float64bits(st.win.returnSum))
+	w.u64(math.Float64bits(st.win.lenSum))
 	w.bytes(st.best)
 	w.bytes([]byte(l.Name()))
 	w.bytes(ls)
@@ -176,7 +184,7 @@ func loadCheckpoint(dir, hash string, l agents.Learner, vec *env.Vec, st *state)
 	}
 	r := &ckReader{r: bytes.NewReader(data[len(checkpointMagic):])}
 	if v := r.u64(); v != checkpointVersion {
-		return false, fmt.Errorf("%w: %s has format version %d, this build reads version %d", ErrCheckpoint, path, v, checkpointVersion)
+		return false, fmt.Errorf("%w: %s has format version %d, this build reads version %d (it cannot be resumed: start the run afresh in a new directory)", ErrCheckpoint, path, v, checkpointVersion)
 	}
 	if h := string(r.bytes()); h != hash {
 		return false, fmt.Errorf("%w: %s was written for configuration %s, this run has %s (resume with the same experiment file and --set overrides)", ErrCheckpoint, path, short(h), short(hash))
@@ -187,7 +195,8 @@ func loadCheckpoint(dir, hash string, l agents.Learner, vec *env.Vec, st *state)
 	st.bestScore = math.Float64frombits(r.u64())
 	st.bestIter = int(r.u64())
 	act, upd := r.bytes(), r.bytes()
-	ep, obs := r.floats(), r.floats()
+	ep, epLen, obs := r.floats(), r.floats(), r.floats()
+	win := window{episodes: int(r.u64()), returnSum: math.Float64frombits(r.u64()), lenSum: math.Float64frombits(r.u64())}
 	st.best = r.bytes()
 	if len(st.best) == 0 {
 		st.best = nil
@@ -200,11 +209,13 @@ func loadCheckpoint(dir, hash string, l agents.Learner, vec *env.Vec, st *state)
 	if name != l.Name() {
 		return false, fmt.Errorf("%w: %s holds a %s learner, this run trains %s", ErrCheckpoint, path, name, l.Name())
 	}
-	if len(ep) != len(st.epReturn) || len(obs) != len(st.obs) {
+	if len(ep) != len(st.epReturn) || len(epLen) != len(st.epLen) || len(obs) != len(st.obs) {
 		return false, fmt.Errorf("%w: %s has %d envs, this run has %d", ErrCheckpoint, path, len(ep), len(st.epReturn))
 	}
 	copy(st.epReturn, ep)
+	copy(st.epLen, epLen)
 	copy(st.obs, obs)
+	st.win = win
 	if err := st.actPCG.UnmarshalBinary(act); err != nil {
 		return false, fmt.Errorf("%w: %w", ErrCheckpoint, err)
 	}

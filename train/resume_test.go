@@ -33,6 +33,10 @@ type rsLearner struct {
 	envs, steps, obsDim, n1, wOff int
 	count                         uint64
 	sum                           uint64
+	// during, if set, runs in the middle of each Update with the update's
+	// number (1-based); the update then observes ctx as a real learner
+	// does between gradient steps, abandoning itself on cancellation.
+	during func(n uint64)
 }
 
 func (l *rsLearner) Name() string { return "fake" }
@@ -94,6 +98,12 @@ func (l *rsLearner) Update(ctx context.Context, r *agents.Rollout, rng *rand.Ran
 			for _, x := range r.NextObsOf(k) {
 				put(x)
 			}
+		}
+	}
+	if l.during != nil {
+		l.during(l.count + 1)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("fake: update: %w", err)
 		}
 	}
 	l.count++
@@ -203,7 +213,9 @@ type rsOutcome struct {
 // saved state (every env of every stack, the reset streams), the metrics
 // log (which holds the per-iteration checksum of the rollouts) and the
 // counters. The checkpoint is taken mid-episode (episodes of 13 steps,
-// iterations of 10).
+// iterations of 10). Cancelling in the middle of an update (the fake
+// learner abandons an update whose context is cancelled, as PPO and DDPG
+// do) still ends at that update's iteration boundary with a checkpoint.
 func TestResumeMatchesUninterrupted(t *testing.T) {
 	p := envtest.RandomPanel(400, 3, 31)
 	w := rsWorld{p: p, fs: envtest.Features(p)}
@@ -212,9 +224,10 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	cfg.CheckpointSeconds, cfg.LogEvery = 0, 1 // checkpoints only on interruption; a log line per iteration
 	const seedv = 2024
 
-	run := func(ctx context.Context, dir string, resume bool, hooks []train.Hook, log *bytes.Buffer) (*train.Result, *rsLearner, *env.Vec, error) {
+	run := func(ctx context.Context, dir string, resume bool, hooks []train.Hook, log *bytes.Buffer, during func(uint64)) (*train.Result, *rsLearner, *env.Vec, error) {
 		v := w.vec(t)
 		l := w.learner(v)
+		l.during = during
 		res, err := train.Run(ctx, l, v, cfg, train.Options{Seed: seedv, Dir: dir, Resume: resume, ConfigHash: "h",
 			Metrics: train.NewJSONLines(log, true), Hooks: hooks})
 		return res, l, v, err
@@ -233,7 +246,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	}
 
 	var full bytes.Buffer
-	res, l, v, err := run(context.Background(), t.TempDir(), false, nil, &full)
+	res, l, v, err := run(context.Background(), t.TempDir(), false, nil, &full, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,19 +255,31 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 		t.Fatalf("uninterrupted run: %+v, %d updates", want.res, want.count)
 	}
 
-	for _, how := range []string{"cancel", "stop"} {
+	for _, how := range []string{"cancel", "cancel-in-update", "stop"} {
 		t.Run(how, func(t *testing.T) {
 			dir := t.TempDir()
 			var first, second bytes.Buffer
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			hook := &rsHook{at: 5}
-			if how == "cancel" {
-				hook.cancel = cancel
-			}
-			res, l, _, err := run(ctx, dir, false, []train.Hook{hook}, &first)
+			var hooks []train.Hook
+			var during func(uint64)
 			switch how {
 			case "cancel":
+				hooks = []train.Hook{&rsHook{at: 5, cancel: cancel}}
+			case "cancel-in-update":
+				// Ctrl-C arrives in the middle of update 5: it must still
+				// finish, and the checkpoint must be at its end.
+				during = func(n uint64) {
+					if n == 5 {
+						cancel()
+					}
+				}
+			case "stop":
+				hooks = []train.Hook{&rsHook{at: 5}}
+			}
+			res, l, _, err := run(ctx, dir, false, hooks, &first, during)
+			switch how {
+			case "cancel", "cancel-in-update":
 				if !errors.Is(err, context.Canceled) {
 					t.Fatalf("interrupted run returned %v, want context.Canceled", err)
 				}
@@ -269,7 +294,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 			if steps, ok := train.CheckpointSteps(dir); !ok || steps != 5*4*10 {
 				t.Fatalf("checkpoint at %d steps (%v), want %d", steps, ok, 5*4*10)
 			}
-			res, l, v, err = run(context.Background(), dir, true, nil, &second)
+			res, l, v, err = run(context.Background(), dir, true, nil, &second, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

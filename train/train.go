@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/folio-rl/folio/agents"
@@ -94,12 +95,18 @@ type Hook interface {
 
 // Iteration summarises one rollout + update.
 type Iteration struct {
-	Index       int // 1-based
-	Steps       int // env steps so far
-	TotalSteps  int
-	Metrics     []agents.Metric
-	EpisodeMean float64 // mean return of the episodes finished in this iteration (NaN if none)
-	Episodes    int     // episodes finished so far
+	Index      int // 1-based
+	Steps      int // env steps so far
+	TotalSteps int
+	Metrics    []agents.Metric
+	// EpisodeMean and EpisodeLenMean are the mean return and length (env
+	// steps) of the episodes finished in the current log window: since
+	// the last log boundary (exclusive) up to this iteration (inclusive);
+	// NaN if none finished. At a log boundary they are the values
+	// logged as rollout/ep_return_mean and rollout/ep_len_mean.
+	EpisodeMean    float64
+	EpisodeLenMean float64
+	Episodes       int // episodes finished so far
 }
 
 // Validator scores a policy on a validation segment (higher is better).
@@ -114,7 +121,8 @@ type Options struct {
 	// Validate, with Config.EvalEvery > 0, scores the policy periodically.
 	Validate Validator
 	// Dir is the directory for checkpoints (checkpoint.bin), the best model
-	// (best.model) and the final model (final.model); "" keeps nothing on disk.
+	// (best.model), the final model (final.model) and the speed summary
+	// (perf.json); "" keeps nothing on disk.
 	Dir string
 	// Resume continues from Dir's checkpoint when it exists.
 	Resume bool
@@ -144,23 +152,51 @@ type Result struct {
 	StepsPerS  float64
 }
 
-// state is everything the loop itself carries between iterations.
+// state is everything the loop itself carries between iterations; all of
+// it is in the checkpoint.
 type state struct {
 	iter, steps, episodes int
 	bestScore             float64
 	bestIter              int
 	actPCG, updPCG        rand.PCG
-	epReturn              []float64
+	epReturn              []float64 // per env: return of the running episode
+	epLen                 []float64 // per env: steps of the running episode (integers)
 	obs                   []float64
 	best                  []byte // learner state of the best model so far
+	win                   window
+}
+
+// window accumulates the episodes finished since the last log boundary.
+type window struct {
+	episodes          int
+	returnSum, lenSum float64 // lenSum holds an integer (exact below 2^53)
+}
+
+func (w *window) add(ret, n float64) {
+	w.episodes++
+	w.returnSum += ret
+	w.lenSum += n
+}
+
+// means returns the mean return and length, NaN for an empty window.
+func (w *window) means() (ret, n float64) {
+	if w.episodes == 0 {
+		return math.NaN(), math.NaN()
+	}
+	k := float64(w.episodes)
+	return w.returnSum / k, w.lenSum / k
 }
 
 // Run trains l on vec until the step budget is spent, ctx is cancelled or a
 // hook stops it. On return the learner holds the selected model (the best
-// validation model when validation is on, else the final one). On
-// cancellation it writes a checkpoint and returns the wrapped ctx.Err();
-// Run with Options.Resume continues to the same result as an uninterrupted
-// run.
+// validation model when validation is on, else the final one).
+//
+// Cancellation is noticed at iteration boundaries: the iteration in flight
+// (its rollout, its update and, when due, its validation) runs to its end
+// with ctx's cancellation ignored, so the interrupted run stops at a
+// boundary, writes a checkpoint there (with Options.Dir) and returns an
+// error wrapping ctx.Err(). Run with Options.Resume then continues to the
+// same result, metrics log included, as an uninterrupted run.
 func Run(ctx context.Context, l agents.Learner, vec *env.Vec, cfg Config, opt Options) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -174,7 +210,8 @@ func Run(ctx context.Context, l agents.Learner, vec *env.Vec, cfg Config, opt Op
 		return nil, fmt.Errorf("train: learner observation %d / weights %d do not match env %d / %d",
 			r.ObsDim, r.WeightDim, spec.Observation.Len(), len(spec.Assets)+1)
 	}
-	st := &state{bestScore: math.NaN(), epReturn: make([]float64, r.Envs), obs: make([]float64, r.Envs*r.ObsDim)}
+	st := &state{bestScore: math.NaN(), epReturn: make([]float64, r.Envs), epLen: make([]float64, r.Envs),
+		obs: make([]float64, r.Envs*r.ObsDim)}
 	st.actPCG = *rand.NewPCG(opt.Seed, seed.Stream(seed.Action, 0))
 	st.updPCG = *rand.NewPCG(opt.Seed, seed.Stream(seed.Shuffle, 0))
 	resumed := false
@@ -194,18 +231,28 @@ func Run(ctx context.Context, l agents.Learner, vec *env.Vec, cfg Config, opt Op
 	}
 	actRNG := rand.New(&st.actPCG)
 	updRNG := rand.New(&st.updPCG)
+	// The update and the validation of the iteration in flight are not
+	// cut short by cancellation (see Run's documentation); ctx is checked
+	// at iteration boundaries instead.
+	detached := context.WithoutCancel(ctx)
 
 	perIter := r.Envs * r.Steps
 	totalIters := (cfg.TotalSteps + perIter - 1) / perIter
 	bar := newProgress(opt.Progress, opt.Label, cfg.TotalSteps)
 	defer bar.finish()
-	bar.set(st.steps, math.NaN())
+	bar.set(st.steps, math.NaN(), math.NaN())
 	start := time.Now()
 	lastCheckpoint := start
 	startSteps := st.steps
+	barReturn := math.NaN() // latest window mean shown by the progress bar
 	var metrics []agents.Metric
-	finished := 0
-	epSum := 0.0
+	perf := func(interrupted bool) perfRecord {
+		wall := time.Since(start).Seconds()
+		return perfRecord{Steps: st.steps, Iterations: st.iter, Episodes: st.episodes, SessionSteps: st.steps - startSteps,
+			WallSeconds: wall, StepsPerSec: float64(st.steps-startSteps) / math.Max(wall, 1e-9), Envs: vec.Len(),
+			Workers: min(cfg.Workers, vec.Len()), GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(),
+			Resumed: resumed, Interrupted: interrupted}
+	}
 
 	for st.iter < totalIters {
 		if err := ctx.Err(); err != nil {
@@ -213,11 +260,16 @@ func Run(ctx context.Context, l agents.Learner, vec *env.Vec, cfg Config, opt Op
 				if cerr := saveCheckpoint(opt.Dir, opt.ConfigHash, l, vec, st); cerr != nil {
 					return nil, errors.Join(fmt.Errorf("train: interrupted: %w", err), cerr)
 				}
+				if perr := writePerf(opt.Dir, perf(true)); perr != nil {
+					return nil, errors.Join(fmt.Errorf("train: interrupted: %w", err), perr)
+				}
+				return nil, fmt.Errorf("train: interrupted after iteration %d of %d (checkpoint at %d env steps written; resume to continue): %w",
+					st.iter, totalIters, st.steps, err)
 			}
-			return nil, fmt.Errorf("train: interrupted at iteration %d of %d (checkpoint written; resume to continue): %w", st.iter, totalIters, err)
+			return nil, fmt.Errorf("train: interrupted after iteration %d of %d (no run directory, nothing saved): %w", st.iter, totalIters, err)
 		}
 		r.Progress = float64(st.steps) / float64(totalIters*perIter)
-		finished, epSum = 0, 0
+		finished := 0
 		for t := 0; t < r.Steps; t++ {
 			obsT := r.ObsAt(t)
 			copy(obsT, st.obs)
@@ -232,10 +284,11 @@ func Run(ctx context.Context, l agents.Learner, vec *env.Vec, cfg Config, opt Op
 			r.Record(t, out.Rewards, out.Terminated, out.Truncated, out.FinalObs)
 			for b := 0; b < r.Envs; b++ {
 				st.epReturn[b] += out.Rewards[b]
+				st.epLen[b]++
 				if out.Done(b) {
 					finished++
-					epSum += st.epReturn[b]
-					st.epReturn[b] = 0
+					st.win.add(st.epReturn[b], st.epLen[b])
+					st.epReturn[b], st.epLen[b] = 0, 0
 				}
 			}
 			copy(st.obs, out.Obs)
@@ -243,38 +296,30 @@ func Run(ctx context.Context, l agents.Learner, vec *env.Vec, cfg Config, opt Op
 		copy(r.NextObs, st.obs)
 		st.steps += perIter
 		st.episodes += finished
-		stats, err := l.Update(ctx, r, updRNG)
+		stats, err := l.Update(detached, r, updRNG)
 		if err != nil {
 			var nf *agents.NonFiniteError
 			if errors.As(err, &nf) {
 				return nil, &DivergedError{Iteration: st.iter + 1, Metric: nf.Quantity, Value: nf.Value}
 			}
-			if ctx.Err() != nil {
-				// The update was abandoned mid-way. The checkpoint on disk is
-				// from an earlier iteration boundary; resuming replays from
-				// there, so whatever the learner did to itself is discarded.
-				return nil, fmt.Errorf("train: interrupted during update %d (resume continues from the last checkpoint): %w", st.iter+1, ctx.Err())
-			}
 			return nil, fmt.Errorf("train: iteration %d: update: %w", st.iter+1, err)
 		}
 		st.iter++
 		metrics = stats.AppendMetrics(metrics[:0])
-		epMean := math.NaN()
-		if finished > 0 {
-			epMean = epSum / float64(finished)
-		}
+		epMean, lenMean := st.win.means()
 		elapsed := time.Since(start).Seconds()
 		sps := float64(st.steps-startSteps) / math.Max(elapsed, 1e-9)
 		metrics = append(metrics,
-			agents.Metric{Key: "rollout/episodes", Value: float64(finished)},
+			agents.Metric{Key: "rollout/episodes", Value: float64(st.win.episodes)},
 			agents.Metric{Key: "rollout/ep_return_mean", Value: epMean},
+			agents.Metric{Key: "rollout/ep_len_mean", Value: lenMean},
 			agents.Metric{Key: "rollout/reward_mean", Value: mean(r.Reward)},
 			agents.Metric{Key: "perf/steps_per_sec", Value: sps},
 		)
 		last := st.iter == totalIters
 		prevSteps := st.steps - perIter
 		if opt.Validate != nil && cfg.EvalEvery > 0 && (crossed(prevSteps, st.steps, cfg.EvalEvery) || last) {
-			score, err := opt.Validate(ctx, l.Policy())
+			score, err := opt.Validate(detached, l.Policy())
 			if err != nil {
 				return nil, fmt.Errorf("train: iteration %d: validation: %w", st.iter, err)
 			}
@@ -291,7 +336,8 @@ func Run(ctx context.Context, l agents.Learner, vec *env.Vec, cfg Config, opt Op
 				}
 			}
 		}
-		if opt.Metrics != nil && (crossed(prevSteps, st.steps, cfg.LogEvery) || last) {
+		logNow := crossed(prevSteps, st.steps, cfg.LogEvery) || last
+		if opt.Metrics != nil && logNow {
 			for _, m := range metrics {
 				opt.Metrics.Record(st.steps, m.Key, m.Value)
 			}
@@ -299,16 +345,22 @@ func Run(ctx context.Context, l agents.Learner, vec *env.Vec, cfg Config, opt Op
 				return nil, fmt.Errorf("train: metrics: %w", err)
 			}
 		}
-		bar.set(st.steps, epMean)
+		if !math.IsNaN(epMean) {
+			barReturn = epMean
+		}
+		bar.set(st.steps, barReturn, sps)
 		stop := false
 		for _, h := range opt.Hooks {
 			err := h.Iteration(Iteration{Index: st.iter, Steps: st.steps, TotalSteps: totalIters * perIter,
-				Metrics: metrics, EpisodeMean: epMean, Episodes: st.episodes})
+				Metrics: metrics, EpisodeMean: epMean, EpisodeLenMean: lenMean, Episodes: st.episodes})
 			if errors.Is(err, ErrStop) {
 				stop = true
 			} else if err != nil {
 				return nil, err
 			}
+		}
+		if logNow {
+			st.win = window{}
 		}
 		if opt.Dir != "" && (stop || last || (cfg.CheckpointSeconds > 0 && time.Since(lastCheckpoint).Seconds() >= cfg.CheckpointSeconds)) {
 			if err := saveCheckpoint(opt.Dir, opt.ConfigHash, l, vec, st); err != nil {
@@ -329,6 +381,11 @@ func Run(ctx context.Context, l agents.Learner, vec *env.Vec, cfg Config, opt Op
 			return nil, err
 		}
 		if err := writeModel(opt.Dir, "final.model", final); err != nil {
+			return nil, err
+		}
+		p := perf(false)
+		p.WallSeconds, p.StepsPerSec = res.Duration.Seconds(), res.StepsPerS
+		if err := writePerf(opt.Dir, p); err != nil {
 			return nil, err
 		}
 	}
