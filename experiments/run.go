@@ -257,6 +257,9 @@ func Run(ctx context.Context, c *Config, opt RunOptions) (*RunResult, error) {
 		return nil, err
 	}
 	res := c.results(ds, plan, results, cfgText.String(), info)
+	if res.CPCVLayout, err = c.cpcvLayout(ds); err != nil {
+		return nil, err
+	}
 	if err := eval.WriteResults(filepath.Join(dir, resultsFile), res); err != nil {
 		return nil, err
 	}
@@ -768,7 +771,10 @@ func (r *seedRunner) trainAgent(ctx context.Context, fi int, fold eval.Fold, a *
 // the interrupted run) are dropped first, so that the log of a resumed run
 // equals that of an uninterrupted one.
 func openMetrics(path, dir string) (*os.File, error) {
-	steps, ok := train.CheckpointSteps(dir)
+	steps, ok, unreadable := train.CheckpointState(dir)
+	if unreadable {
+		return nil, fmt.Errorf("experiments: %s: this build cannot read the checkpoint (another checkpoint format version, or a damaged file); start the run afresh in a new directory", filepath.Join(dir, "checkpoint.bin"))
+	}
 	if !ok {
 		return os.Create(path)
 	}

@@ -151,3 +151,38 @@ func TestResumeCommand(t *testing.T) {
 		t.Error("the same file and overrides hash differently")
 	}
 }
+
+// TestOpenMetricsUnreadableCheckpoint checks that a checkpoint this build
+// cannot read stops a resume before the metrics log is touched (it used to
+// be truncated as if there were no checkpoint).
+func TestOpenMetricsUnreadableCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, metricsFile)
+	if err := os.WriteFile(log, []byte("{\"step\":1}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "checkpoint.bin"), []byte("FOLIOTRN\x01 an older format"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := openMetrics(log, dir); err == nil || !strings.Contains(err.Error(), "cannot read the checkpoint") {
+		if f != nil {
+			f.Close()
+		}
+		t.Fatalf("openMetrics with an unreadable checkpoint: %v", err)
+	}
+	if b, _ := os.ReadFile(log); string(b) != "{\"step\":1}\n" {
+		t.Errorf("the metrics log was changed: %q", b)
+	}
+	// Without a checkpoint the log starts afresh.
+	if err := os.Remove(filepath.Join(dir, "checkpoint.bin")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := openMetrics(log, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if b, _ := os.ReadFile(log); len(b) != 0 {
+		t.Errorf("a fresh run kept an old log: %q", b)
+	}
+}

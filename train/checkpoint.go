@@ -248,6 +248,23 @@ func short(h string) string {
 // CheckpointSteps returns the env-step count recorded in dir's checkpoint,
 // and false when there is no readable checkpoint.
 func CheckpointSteps(dir string) (int, bool) {
+	steps, ok, _ := CheckpointState(dir)
+	return steps, ok
+}
+
+// CheckpointState is CheckpointSteps that also says whether a checkpoint
+// file exists that this build cannot read (another format version, or a
+// damaged file): resuming from it would fail, so a caller must not act as
+// if there were no checkpoint (e.g. truncate the metrics log) first.
+func CheckpointState(dir string) (steps int, ok, unreadable bool) {
+	if _, err := os.Stat(filepath.Join(dir, checkpointFile)); err != nil {
+		return 0, false, false
+	}
+	steps, ok = checkpointSteps(dir)
+	return steps, ok, !ok
+}
+
+func checkpointSteps(dir string) (int, bool) {
 	data, err := os.ReadFile(filepath.Join(dir, checkpointFile))
 	if err != nil || !bytes.HasPrefix(data, []byte(checkpointMagic)) {
 		return 0, false
