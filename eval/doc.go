@@ -88,7 +88,10 @@
 // splits and backtest paths of López de Prado (2018, ch. 12); PBO estimates
 // the probability of backtest overfitting by combinatorially symmetric
 // cross-validation (Bailey, Borwein, López de Prado & Zhu 2015). All are
-// index arithmetic: they never look at prices.
+// index arithmetic: they never look at prices. CPCV.Layout records a plan as
+// laid over the panel (groups, splits, paths, purge, embargo, the bars of
+// every group); results.json stores it from format version 2, and the
+// report's CPCV section states it.
 //
 // # Example
 //

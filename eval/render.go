@@ -470,10 +470,16 @@ func (rep *Report) tables() []table {
 		c := table{Title: "Combinatorial purged cross-validation: Sharpe ratio across backtest paths",
 			Header: []string{"strategy", "paths", "median", "IQR", "min", "max", "share > 0"},
 			Note:   "López de Prado (2018, ch. 12): every combination of test groups is tested with a model trained on the other groups (purged and embargoed); the φ paths each cover the whole period."}
+		if l := rep.CPCVLayout; l != nil {
+			c.Note = l.summary() + " " + c.Note
+		}
 		for _, x := range rep.CPCV {
 			c.Rows = append(c.Rows, []string{x.Name, strconv.Itoa(x.Paths), num(x.Sharpe.Median, 2), num(x.Sharpe.IQR, 2), num(x.Sharpe.Min, 2), num(x.Sharpe.Max, 2), num(x.Positive, 2)})
 		}
 		ts = append(ts, c)
+		if l := rep.CPCVLayout; l != nil {
+			ts = append(ts, l.groupsTable())
+		}
 	}
 	prov := rep.Provenance
 	ts = append(ts, table{Title: "Provenance", Header: []string{"item", "value"}, Rows: [][]string{

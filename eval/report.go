@@ -37,8 +37,11 @@ type Report struct {
 	PBO *PBOSummary `json:"pbo,omitempty"`
 	// CPCV summarises the Sharpe ratio of each strategy across the
 	// combinatorial purged cross-validation paths (first seed), when run.
-	CPCV  []CPCVSummary `json:"cpcv,omitempty"`
-	Notes []string      `json:"notes,omitempty"`
+	CPCV []CPCVSummary `json:"cpcv,omitempty"`
+	// CPCVLayout is the plan the CPCV ran (nil when not run, or read from
+	// a results format version 1 file, which did not record it).
+	CPCVLayout *CPCVLayoutReport `json:"cpcv_layout,omitempty"`
+	Notes      []string          `json:"notes,omitempty"`
 	// Settings used for the statistics.
 	Settings ReportSettings `json:"settings"`
 	// BlockLength is the expected block length the bootstrap intervals
@@ -219,6 +222,9 @@ func BuildReport(res *Results) (*Report, error) {
 	if len(res.Seeds) == 0 || len(res.Seeds[0].Strategies) == 0 {
 		return nil, fmt.Errorf("eval: results hold no strategies")
 	}
+	if err := res.checkCPCV(); err != nil {
+		return nil, fmt.Errorf("eval: results: %w", err)
+	}
 	ppy := res.PeriodsPerYear
 	rep := &Report{
 		Title: res.Title, Description: res.Description, Provenance: res.Provenance,
@@ -287,6 +293,7 @@ func BuildReport(res *Results) (*Report, error) {
 		}
 		rep.CPCV = append(rep.CPCV, sum)
 	}
+	rep.CPCVLayout = cpcvLayoutReport(res.CPCVLayout, at)
 	return rep, nil
 }
 

@@ -253,11 +253,9 @@ func writeAll(t *testing.T, rep *Report, charts []Chart) (md, html string, js ma
 // report.json holds the data behind it. Every table of the report must be
 // listed here: a new section without its JSON counterpart fails.
 func TestReportSectionsInEveryFormat(t *testing.T) {
-	res := fakeResults(2)
-	// A CPCV result on the first seed, so the CPCV section is rendered.
-	for _, s := range res.Seeds[0].Strategies {
-		res.Seeds[0].CPCV = append(res.Seeds[0].CPCV, CPCVStrategy{Name: s.Name, PathSharpe: []float64{0.4, -0.1, 1.2}, PathReturn: []float64{0.1, -0.02, 0.3}})
-	}
+	// CPCV results and their layout on the first seed, so the CPCV
+	// sections are rendered.
+	res := withCPCV(fakeResults(2))
 	rep, err := BuildReport(res)
 	if err != nil {
 		t.Fatal(err)
@@ -286,7 +284,7 @@ func TestReportSectionsInEveryFormat(t *testing.T) {
 		{"Guard interventions and optimisation fallbacks", []string{"strategies.guard_counts", "strategies.guard_steps"}},
 		{"Training", []string{"strategies.training"}},
 		{"Probability of backtest overfitting", []string{"pbo"}},
-		{"Combinatorial purged cross-validation", []string{"cpcv"}},
+		{"Combinatorial purged cross-validation", []string{"cpcv", "cpcv_layout"}},
 		{"Provenance", []string{"provenance", "settings", "block_length_used", "interval", "periods_per_year", "oos_start", "oos_end", "oos_bars", "seeds"}},
 		{"Charts", nil}, // the charts are files (charts/*.svg), not JSON
 		{"Notes", []string{"notes"}},

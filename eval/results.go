@@ -9,8 +9,19 @@ import (
 	"github.com/folio-rl/folio/internal/atomicfile"
 )
 
-// ResultsVersion is the format version of results.json.
-const ResultsVersion = 1
+// ResultsVersion is the format version of results.json that this
+// package writes. ReadResults also reads older versions back to
+// MinResultsVersion:
+//
+//   - 1: the first format.
+//   - 2: adds cpcv_layout (Results.CPCVLayout), required when a seed holds
+//     CPCV results. A version 1 file has none; its report shows the CPCV
+//     statistics without the layout, as it did when it was written.
+const ResultsVersion = 2
+
+// MinResultsVersion is the oldest format version of results.json that
+// ReadResults reads.
+const MinResultsVersion = 1
 
 // Results is everything a run produced that the report is computed from:
 // the stitched out-of-sample paths of every strategy for every seed, the
@@ -32,6 +43,9 @@ type Results struct {
 	Times []int64      `json:"times"`
 	Folds []FoldWindow `json:"folds"`
 	Seeds []SeedResult `json:"seeds"`
+	// CPCVLayout records the combinatorial purged cross-validation plan
+	// when one was run (format version 2; nil in version 1 files).
+	CPCVLayout *CPCVLayout `json:"cpcv_layout,omitempty"`
 	// Settings of the statistics.
 	Settings ReportSettings `json:"settings"`
 	// Notes are warnings and facts the report must show (data fills,
@@ -170,8 +184,21 @@ func ReadResults(path string) (*Results, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("eval: %s: %w", path, err)
 	}
-	if r.Version != ResultsVersion {
-		return nil, fmt.Errorf("eval: %s has results format version %d; this folio reads version %d (re-run the experiment with this version)", path, r.Version, ResultsVersion)
+	switch {
+	case r.Version > ResultsVersion:
+		return nil, fmt.Errorf("eval: %s has results format version %d, written by a newer folio; this folio reads versions %d–%d (update folio to read it)", path, r.Version, MinResultsVersion, ResultsVersion)
+	case r.Version < MinResultsVersion:
+		return nil, fmt.Errorf("eval: %s has results format version %d; this folio reads versions %d–%d (re-run the experiment with this version)", path, r.Version, MinResultsVersion, ResultsVersion)
+	}
+	if r.Version >= 2 && r.CPCVLayout == nil {
+		for _, s := range r.Seeds {
+			if len(s.CPCV) > 0 {
+				return nil, fmt.Errorf("eval: %s: seed %d holds CPCV results but cpcv_layout is missing (required from results format version 2); the file is damaged: re-run the experiment", path, s.Seed)
+			}
+		}
+	}
+	if err := r.checkCPCV(); err != nil {
+		return nil, fmt.Errorf("eval: %s: %w", path, err)
 	}
 	return &r, nil
 }

@@ -157,6 +157,14 @@ func (a *Agent) net() *nets.Config {
 	return &a.PPO.Config
 }
 
+// gamma returns the agent's discount factor.
+func (a *Agent) gamma() float64 {
+	if a.Type == "ddpg" {
+		return a.DDPG.Gamma
+	}
+	return a.PPO.Gamma
+}
+
 // volFeatureNames are the per-asset features the volatility-timing gate
 // reads when vol_features is not given, in order of preference.
 var volFeatureNames = []string{"garch_f1", "ewma_vol", "garch_vol", "rvol_21"}

@@ -24,12 +24,9 @@ type cpcvPiece struct {
 // train with their parallel envs spread round-robin over the split's
 // training blocks (each env's episodes stay inside one contiguous block).
 func (r *seedRunner) runCPCV(ctx context.Context, start int, strategies []strategy) ([]eval.CPCVStrategy, error) {
-	wf := r.cfg.WalkForward
-	plan := eval.CPCV{Groups: wf.CPCVGroups, TestGroups: wf.CPCVTestGroups, Horizon: 1, Embargo: wf.Embargo}
-	bars := r.ds.panel.T() - start
-	res, err := plan.Plan(bars)
+	_, res, err := r.cfg.cpcvPlan(r.ds, start)
 	if err != nil {
-		return nil, fmt.Errorf("experiments: CPCV: %w", err)
+		return nil, err
 	}
 	shift := func(rg eval.Range) eval.Range { return eval.Range{Start: rg.Start + start, End: rg.End + start} }
 	// pieces[strategy][split][group] = returns
@@ -66,8 +63,7 @@ func (r *seedRunner) runCPCV(ctx context.Context, start int, strategies []strate
 					}
 				}
 				for gi, g := range sp.TestGroups {
-					tr := shift(sp.Test[gi])
-					fold := eval.Fold{Index: sp.Index, Test: eval.Range{Start: max(tr.Start, start+1), End: tr.End}}
+					fold := eval.Fold{Index: sp.Index, Test: cpcvTested(shift(sp.Test[gi]), start)}
 					path, _, err := r.backtest(ctx, sp.Index, fold, pol, -1, nil)
 					if err != nil {
 						return nil, fmt.Errorf("CPCV split %d group %d %s: %w", sp.Index, g, s.name, err)
@@ -97,6 +93,44 @@ func (r *seedRunner) runCPCV(ctx context.Context, start int, strategies []strate
 		out[si] = cs
 	}
 	return out, nil
+}
+
+// cpcvPlan lays the configured CPCV plan over the panel bars [start, T)
+// (start is the first bar a decision can be made at).
+func (c *Config) cpcvPlan(ds *dataset, start int) (eval.CPCV, eval.CPCVResult, error) {
+	wf := c.WalkForward
+	plan := eval.CPCV{Groups: wf.CPCVGroups, TestGroups: wf.CPCVTestGroups, Horizon: 1, Embargo: wf.Embargo}
+	res, err := plan.Plan(ds.panel.T() - start)
+	if err != nil {
+		return plan, res, fmt.Errorf("experiments: CPCV: %w", err)
+	}
+	return plan, res, nil
+}
+
+// cpcvTested returns the bars whose returns a CPCV test group g (panel
+// bars) backtests: all of them, except that the first usable bar start
+// only carries the first decision.
+func cpcvTested(g eval.Range, start int) eval.Range {
+	return eval.Range{Start: max(g.Start, start+1), End: g.End}
+}
+
+// cpcvLayout returns the layout of the run's CPCV for the report, or nil
+// when walkforward.cpcv_groups is off. It lays out the same plan as
+// seedRunner.runCPCV, from the same first usable bar.
+func (c *Config) cpcvLayout(ds *dataset) (*eval.CPCVLayout, error) {
+	if c.WalkForward.CPCVGroups < 2 {
+		return nil, nil
+	}
+	start := ds.warmUp + c.Env.Window - 1
+	plan, res, err := c.cpcvPlan(ds, start)
+	if err != nil {
+		return nil, err
+	}
+	l := plan.Layout(res, start)
+	for _, g := range l.GroupBars {
+		l.PathReturns += cpcvTested(g, start).Len()
+	}
+	return &l, nil
 }
 
 func totalReturn(r []float64) float64 {

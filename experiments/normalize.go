@@ -8,9 +8,19 @@ import (
 	"github.com/folio-rl/folio/env/wrap"
 )
 
-// normalizer wraps a training env in running observation normalisation
-// when the agent asks for it.
+// normalizer wraps a training env in running reward scaling and running
+// observation normalisation when the agent asks for them. ObsNorm is the
+// outer layer: mergedStats looks for it there.
 func normalizer(e env.Env, a *Agent) (env.Env, error) {
+	if a.Train.NormalizeReward {
+		cfg := wrap.RewardScaleDefaults()
+		cfg.Gamma = a.gamma()
+		rs, err := wrap.NewRewardScale(e, cfg)
+		if err != nil {
+			return nil, err
+		}
+		e = rs
+	}
 	if !a.Train.NormalizeObs {
 		return e, nil
 	}

@@ -48,6 +48,14 @@ type Config struct {
 	// statistics, saved in checkpoints; evaluation uses their merge, frozen.
 	// Default false.
 	NormalizeObs bool `toml:"normalize_obs"`
+	// NormalizeReward divides training rewards by the running standard
+	// deviation of the discounted return (env/wrap.RewardScale, as
+	// Stable-Baselines3's VecNormalize(norm_reward=True): γ = the agent's
+	// gamma, clip ±10, not centred). It changes what the learner sees and
+	// the logged episode returns, never the portfolio values, validation
+	// or backtests. Its statistics are per env and saved in checkpoints.
+	// Default false.
+	NormalizeReward bool `toml:"normalize_reward"`
 }
 
 // Defaults returns the default loop configuration.
