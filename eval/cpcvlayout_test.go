@@ -176,8 +176,8 @@ func TestReadResultsVersions(t *testing.T) {
 		if _, ok := js["cpcv_layout"]; ok || rep.CPCVLayout != nil {
 			t.Error("a version 1 report has a cpcv_layout")
 		}
-		// The CPCV section is the one version 1 wrote: its table and note only.
-		const note = "López de Prado (2018, ch. 12): every combination of test groups is tested with a model trained on the other groups (purged and embargoed); the φ paths each cover the whole period."
+		// The CPCV section has its table and general note only.
+		const note = "López de Prado (2018, ch. 12): every combination of test groups is tested with a model trained on the other groups (purged and embargoed); each of the φ paths covers every group once. Baselines do not train, so their paths repeat the same pieces and agree; the spread across paths is informative for agents."
 		sec := cpcvSection(t, md)
 		if strings.Contains(md, "Layout:") || strings.Contains(html, "Layout:") || strings.Count(sec, "## ") != 1 || !strings.Contains(sec, "\n"+note+"\n") {
 			t.Errorf("version 1 CPCV section changed:\n%s", sec)

@@ -469,7 +469,7 @@ func (rep *Report) tables() []table {
 	if len(rep.CPCV) > 0 {
 		c := table{Title: "Combinatorial purged cross-validation: Sharpe ratio across backtest paths",
 			Header: []string{"strategy", "paths", "median", "IQR", "min", "max", "share > 0"},
-			Note:   "López de Prado (2018, ch. 12): every combination of test groups is tested with a model trained on the other groups (purged and embargoed); the φ paths each cover the whole period."}
+			Note:   "López de Prado (2018, ch. 12): every combination of test groups is tested with a model trained on the other groups (purged and embargoed); each of the φ paths covers every group once. Baselines do not train, so their paths repeat the same pieces and agree; the spread across paths is informative for agents."}
 		if l := rep.CPCVLayout; l != nil {
 			c.Note = l.summary() + " " + c.Note
 		}
