@@ -21,7 +21,8 @@ type Config struct {
 	// TotalSteps is the training budget in env steps, summed over all
 	// parallel envs. Training runs whole iterations (rollout + update), so
 	// it stops at the first iteration boundary at or past the budget.
-	// Default 100000; range ≥ 1.
+	// Default 100000 for PPO, 20000 for DDPG (one gradient step per env
+	// step makes DDPG's steps far dearer); range ≥ 1.
 	TotalSteps int `toml:"total_steps"`
 	// EvalEvery runs the validation evaluation every this many env steps (at
 	// the first iteration boundary past each multiple, and after the last
