@@ -69,11 +69,16 @@ type rebalancer struct {
 
 	// Outputs of the last costAt.
 	d       []float64 // trades
+	mu      float64   // the μ the trades were computed at
 	to      float64   // turnover Σ|d_i|
 	fee     float64   // fee fraction of V
 	slip    float64   // slippage fraction of V
 	clipped bool      // a limit bound (or buys were scaled): executed ≠ target
 	iters   int       // evaluations of C in the last solve
+
+	// Outputs of the last rebalance (set by executed).
+	short    int     // assets whose trade a limit cut short: Info.LiquidityLimited
+	unfilled float64 // Σ_i |μ·w_i − w'_i − d_i| over them: Info.Unfilled
 }
 
 func newRebalancer(c Costs, assets []string) (*rebalancer, error) {
@@ -220,7 +225,7 @@ func (r *rebalancer) costAt(mu float64, w, wp []float64) float64 {
 	case slipQuadratic:
 		slip = r.quad * to * to
 	}
-	r.to, r.fee, r.slip, r.clipped = to, fee, slip, clipped
+	r.mu, r.to, r.fee, r.slip, r.clipped = mu, to, fee, slip, clipped
 	return fee + slip
 }
 
@@ -273,16 +278,30 @@ func (r *rebalancer) rebalance(exec, w, wp []float64) float64 {
 	}
 }
 
-// executed writes the post-trade weights for post-trade value mu. Unclipped
-// trades reach the target exactly, so exec = w bit for bit (which keeps a
-// zero-cost env bit-identical to frictionless growth).
+// executed writes the post-trade weights for post-trade value mu and sets
+// r.short and r.unfilled. Unclipped trades reach the target exactly, so
+// exec = w bit for bit (which keeps a zero-cost env bit-identical to
+// frictionless growth).
+//
+// An asset counts as cut short when its trade differs from the one the
+// target asks for, μ·w_i − w'_i at the μ the trades were computed at: a
+// limit clipped it (the liquidity cap, or no volume in the bar) or buys
+// were scaled down because clipped sales did not fund them. This includes
+// fee-sized shortfalls: a position that cannot trade (no volume) while
+// fees shrink the portfolio by μ cannot follow the shrinking, and its
+// weight rises by 1/μ.
 func (r *rebalancer) executed(exec, w, wp []float64, mu float64) {
+	r.short, r.unfilled = 0, 0
 	if !r.clipped {
 		copy(exec, w)
 		return
 	}
 	var risky float64
 	for i, x := range r.d {
+		if want := r.mu*w[i+1] - wp[i+1]; want != x {
+			r.short++
+			r.unfilled += math.Abs(want - x)
+		}
 		h := (wp[i+1] + x) / mu
 		if h < 0 { // rounding of a complete sale
 			h = 0

@@ -88,8 +88,17 @@
 // with zero volume in the bar is not traded at all. If clipped sales leave
 // too little cash for the buys, every buy is scaled by one factor so that
 // cash ends at zero. The executed weights then differ from the requested
-// ones; Info reports both. Without clipping the executed allocation is the
-// target exactly.
+// ones; Info reports both, and nothing is clipped silently:
+// Info.LiquidityLimited counts the assets whose trade was cut short and
+// Info.Unfilled the part of the requested trades left undone (a fraction
+// of V). Without clipping the executed allocation is the target exactly.
+// The cut includes fee-sized shortfalls: a target asks for μ·w_i, so a
+// position held on a bar without volume (or sold by exactly L_i·V) cannot
+// follow the shrinking by μ, and its weight ends a factor 1/μ above the
+// target. The cap applies to the dollar volume of the bar the trade
+// executes in: bar t with execution "close", bar t+1 with "next_open"
+// (Market.LiquidityCap returns the cap for wrappers such as the risk
+// guard, which can only plan with bar t's volume).
 //
 // # Observation layout
 //

@@ -82,7 +82,17 @@ type Info struct {
 	Turnover  float64       // Σ_i |traded notional_i| / pre-trade value, risky assets (see package doc, "Units")
 	Fees      float64       // fees paid this step, quote currency
 	Slippage  float64       // slippage paid this step, quote currency
-	Guard     GuardInfo
+	// LiquidityLimited is the number of risky assets whose trade the env
+	// filled only partly this step: clipped by the liquidity cap or a bar
+	// without volume, or a buy scaled down because clipped sales did not
+	// fund it. When it is 0, Executed equals Requested bit for bit (see
+	// package doc, "Costs").
+	LiquidityLimited int
+	// Unfilled is the part of the requested trades left undone on those
+	// assets, Σ_i |μ·w_i − w'_i − d_i|, as a fraction of the pre-trade
+	// value (0 when LiquidityLimited is 0).
+	Unfilled float64
+	Guard    GuardInfo
 }
 
 // StepResult is written by Env.Step. Obs and the Info slices are owned by

@@ -529,6 +529,8 @@ func (m *Market) step(obs []float64, in *Info, action []float64) (reward float64
 	in.Turnover = m.reb.to
 	in.Fees = tradeValue * m.reb.fee
 	in.Slippage = tradeValue * m.reb.slip
+	in.LiquidityLimited = m.reb.short
+	in.Unfilled = m.reb.unfilled
 	in.Guard = GuardInfo{}
 	return reward, terminated, truncated, nil
 }
@@ -618,6 +620,13 @@ func (m *Market) Value() float64 { return m.value }
 
 // Peak returns the highest portfolio value seen this episode.
 func (m *Market) Peak() float64 { return m.peak }
+
+// LiquidityCap returns the configured liquidity cap (costs.liquidity_cap):
+// the largest trade per bar and asset as a fraction of the dollar volume of
+// the bar the trade executes in (bar t at the close, bar t+1 with
+// execution "next_open"); 0 = no cap. A risk guard over the env plans with
+// it (see env/guard).
+func (m *Market) LiquidityCap() float64 { return m.cfg.Costs.LiquidityCap }
 
 // Start returns the start bar of the current episode.
 func (m *Market) Start() int { return m.t0 }

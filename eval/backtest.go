@@ -45,6 +45,12 @@ type Path struct {
 	// portfolio holds when the path ends (a following test window can
 	// start from them).
 	FinalWeights []float64 `json:"final_weights,omitempty"`
+	// LiquidityLimited[k] counts the assets whose trade the env filled
+	// only partly at step k (its liquidity cap, or a bar without volume:
+	// env.Info.LiquidityLimited); Executed[k] differs from the allocation
+	// the guard sent only where it is > 0. Nil in paths recorded before
+	// it existed.
+	LiquidityLimited []int `json:"liquidity_limited,omitempty"`
 }
 
 // Len returns the number of steps.
@@ -96,6 +102,18 @@ func (p *Path) Interventions() int {
 	return n
 }
 
+// LiquidityLimitedSteps returns the number of steps on which the env
+// filled only part of the allocation it was sent.
+func (p *Path) LiquidityLimitedSteps() int {
+	n := 0
+	for _, k := range p.LiquidityLimited {
+		if k > 0 {
+			n++
+		}
+	}
+	return n
+}
+
 // Append adds q's steps to p (stitching consecutive test windows). q must
 // trade the same assets.
 func (p *Path) Append(q *Path) error {
@@ -119,6 +137,7 @@ func (p *Path) Append(q *Path) error {
 	p.Fees = append(p.Fees, q.Fees...)
 	p.Slippage = append(p.Slippage, q.Slippage...)
 	p.Guard = append(p.Guard, q.Guard...)
+	p.LiquidityLimited = append(p.LiquidityLimited, q.LiquidityLimited...)
 	p.Breaker = append(p.Breaker, q.Breaker...)
 	p.Regime = append(p.Regime, q.Regime...)
 	p.ForecastVol = append(p.ForecastVol, q.ForecastVol...)
@@ -214,6 +233,7 @@ func Backtest(ctx context.Context, e env.Env, p agents.Policy, opt BacktestOptio
 		path.Fees = append(path.Fees, in.Fees)
 		path.Slippage = append(path.Slippage, in.Slippage)
 		path.Guard = append(path.Guard, in.Guard.Flags)
+		path.LiquidityLimited = append(path.LiquidityLimited, in.LiquidityLimited)
 		path.Breaker = append(path.Breaker, in.Guard.BreakerActive)
 		path.Regime = append(path.Regime, info.Regime)
 		fv := math.NaN()

@@ -352,3 +352,72 @@ func (n noPortfolio) Spec() env.Spec                                  { return n
 func (n noPortfolio) Reset(dst []float64, s uint64) (env.Info, error) { return n.inner.Reset(dst, s) }
 func (n noPortfolio) Step(dst *env.StepResult, a []float64) error     { return n.inner.Step(dst, a) }
 func (n noPortfolio) Close() error                                    { return nil }
+
+// TestBacktestRecordsPartialFills: with a portfolio of 10⁹ the env's
+// liquidity cap of 0.1 × ~$10⁸ dollar volume per bar lets each asset trade
+// about 1 % of the value per bar. Without a guard, a policy alternating
+// between btFixed and (0.2, 0.3, 0.5) from all cash asks every step for
+// buys of ≥ 0.2 per asset (holdings grow by ~1 % a bar), so both assets are
+// cut short at every step: the path records 2 per step, and the executed
+// weights equal the target bit for bit nowhere. Behind a guard, starting
+// 50/50 in the assets and asking for all cash, the guard plans sales of
+// exactly the env's cap, which the env still clips by a fee-sized amount
+// (a target asks for μ·w_i): the path's partial-fill steps equal the
+// guard's Totals.LiquidityLimited. Stitching keeps the series aligned.
+func TestBacktestRecordsPartialFills(t *testing.T) {
+	p, fs, regimes := btPanel(t)
+	cfg := env.Defaults()
+	cfg.Window, cfg.EpisodeLen, cfg.EpisodeStart = 1, 0, env.StartFirst
+	cfg.InitialCapital = 1e9
+	cfg.Costs.Slippage, cfg.Costs.HalfSpreadBps, cfg.Costs.LiquidityCap = env.SlipNone, 0, 0.1
+	m, err := env.New(p, fs, regimes, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buyer := &schedulePolicy{weights: [][]float64{btFixed, {0.2, 0.3, 0.5}}}
+	path, err := Backtest(context.Background(), m, buyer, BacktestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(path.LiquidityLimited) != path.Len() || path.Len() == 0 {
+		t.Fatalf("%d liquidity-limited counts for %d steps", len(path.LiquidityLimited), path.Len())
+	}
+	for k := range path.Len() {
+		same := true
+		for i, w := range path.Executed[k] {
+			same = same && math.Float64bits(w) == math.Float64bits(path.Target[k][i])
+		}
+		if path.LiquidityLimited[k] != 2 || same {
+			t.Errorf("step %d: %d assets cut short, want 2; executed %v, target %v", k, path.LiquidityLimited[k], path.Executed[k], path.Target[k])
+		}
+	}
+	if path.LiquidityLimitedSteps() != path.Len() {
+		t.Errorf("%d of %d steps cut short", path.LiquidityLimitedSteps(), path.Len())
+	}
+
+	cfg.InitialWeights = []float64{0, 0.5, 0.5}
+	m2, err := env.New(p, fs, regimes, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := guard.New(m2, guard.Defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	gp, err := Backtest(context.Background(), g, &schedulePolicy{weights: [][]float64{{1, 0, 0}}}, BacktestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := gp.LiquidityLimitedSteps(); n != g.Totals().LiquidityLimited || n != gp.Len() {
+		t.Errorf("guarded path: %d of %d steps with partial fills, the guard counted %d", n, gp.Len(), g.Totals().LiquidityLimited)
+	}
+	var all Path
+	for _, q := range []*Path{path, gp} {
+		if err := all.Append(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(all.LiquidityLimited) != all.Len() || all.LiquidityLimitedSteps() != path.LiquidityLimitedSteps()+gp.LiquidityLimitedSteps() {
+		t.Errorf("stitched: %d counts over %d steps, %d partial fills", len(all.LiquidityLimited), all.Len(), all.LiquidityLimitedSteps())
+	}
+}

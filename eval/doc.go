@@ -75,11 +75,25 @@
 // both with the same indices. The probabilistic Sharpe ratio (Bailey &
 // López de Prado 2012) and the deflated Sharpe ratio (Bailey & López de
 // Prado 2014) account for non-normal returns and for the number of
-// configurations tried. Spread summarises a metric across seeds by its
+// configurations tried; the report counts as trials the run's
+// implementable strategies with a defined Sharpe ratio, cash excluded
+// (DSRTrialSet), plus the configurations declared as tried outside the
+// run (ReportSettings.ExtraTrials). Spread summarises a metric across seeds by its
 // median and interquartile range (numpy's linear quantiles). Nothing here
 // holds a random source: every randomised function takes a *rand.Rand,
 // which callers derive with internal/seed (purpose seed.Bootstrap), so
 // results are reproducible.
+//
+// # Reports
+//
+// With several seeds the Summary and the benchmark comparison show every
+// number as the median [IQR] across seeds (the Sharpe interval as the
+// median per-seed bounds); the tables and charts that show the first seed
+// only are titled "(seed 1 of N)". A strategy that is not implementable
+// (bsh) is marked "†" with a footnote wherever it is shown. An evaluation
+// whose test bars overlap the agents' training bars (or that the runner
+// flags with Results.InSample) is titled and headed "in sample", with a
+// warning under Findings and in report.json.
 //
 // # Validation splits
 //

@@ -45,6 +45,9 @@ type ChartOptions struct {
 	// instead of being autoscaled into a dramatic-looking one. Ignored on a
 	// log axis.
 	YCover [2]float64
+	// Footnote, when set, is a last legend line without a symbol (the key
+	// to a mark in the series names).
+	Footnote string
 }
 
 // coverY widens p's y axis to cover o.YCover (after the data have set it).
@@ -84,6 +87,8 @@ func newPlot(o ChartOptions) *plot.Plot {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = logTicks{}
 	}
+	// The legend is drawn beside the plot area, never over the data:
+	// see render.
 	p.Legend.Top = true
 	p.Legend.Left = true
 	sans(&p.Title.TextStyle.Font)
@@ -101,16 +106,48 @@ func newPlot(o ChartOptions) *plot.Plot {
 // metrics of Liberation Sans, which it embeds).
 func sans(f *font.Font) { f.Variant = "Sans" }
 
-func render(p *plot.Plot, h vg.Length) ([]byte, error) {
+// legendGap separates the plot area from the legend column.
+const legendGap = 5 * vg.Millimeter
+
+// layout splits chart canvas c into the canvas of the plot (title, axes
+// and data) and the column to its right that holds p's legend,
+// top-aligned below the title, so the legend never hides a curve.
+// Without legend entries the plot gets the whole width.
+func layout(p *plot.Plot, c draw.Canvas) (plotC, legendC draw.Canvas) {
+	w := p.Legend.Rectangle(c).Size().X
+	if w <= 0 {
+		return c, draw.Crop(c, c.Size().X, 0, 0, 0)
+	}
+	plotC = draw.Crop(c, 0, -(w + legendGap), 0, 0)
+	top := vg.Length(0)
+	if p.Title.Text != "" {
+		top = p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
+	}
+	legendC = draw.Crop(c, c.Size().X-w, 0, 0, -top)
+	return plotC, legendC
+}
+
+func render(p *plot.Plot, o ChartOptions) ([]byte, error) {
+	h := o.Height
 	if h == 0 {
 		h = chartHeight
 	}
-	wt, err := p.WriterTo(chartWidth, h, "svg")
+	if o.Footnote != "" {
+		p.Legend.Add(o.Footnote)
+	}
+	vc, err := draw.NewFormattedCanvas(chartWidth, h, "svg")
 	if err != nil {
 		return nil, fmt.Errorf("eval: rendering chart %q: %w", p.Title.Text, err)
 	}
+	c := draw.New(vc)
+	plotC, legendC := layout(p, c)
+	legend := p.Legend
+	p.Legend = plot.NewLegend() // empty: the plot draws no legend over its data
+	p.Draw(plotC)
+	p.Legend = legend
+	legend.Draw(legendC)
 	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
+	if _, err := vc.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("eval: rendering chart %q: %w", p.Title.Text, err)
 	}
 	return buf.Bytes(), nil
@@ -123,7 +160,7 @@ func LineChart(o ChartOptions, lines []Line) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return render(p, o.Height)
+	return render(p, o)
 }
 
 // linePlot builds LineChart's plot.
@@ -164,7 +201,7 @@ func StackedArea(o ChartOptions, x []float64, names []string, weights [][]float6
 	p.Y.Min, p.Y.Max = 0, 1
 	n := len(x)
 	if n == 0 {
-		return render(p, o.Height)
+		return render(p, o)
 	}
 	lower := make([]float64, n)
 	upper := make([]float64, n)
@@ -193,8 +230,7 @@ func StackedArea(o ChartOptions, x []float64, names []string, weights [][]float6
 		p.Legend.Add(name, pg)
 		copy(lower, upper)
 	}
-	p.Legend.Left = false
-	return render(p, o.Height)
+	return render(p, o)
 }
 
 // BarGroup is one group of bars (e.g. one strategy) across categories.
@@ -208,7 +244,7 @@ type BarGroup struct {
 func GroupedBars(o ChartOptions, categories []string, groups []BarGroup) ([]byte, error) {
 	p := newPlot(o)
 	if len(groups) == 0 || len(categories) == 0 {
-		return render(p, o.Height)
+		return render(p, o)
 	}
 	w := vg.Points(math.Max(3, 60/float64(len(groups))))
 	for k, g := range groups {
@@ -231,8 +267,7 @@ func GroupedBars(o ChartOptions, categories []string, groups []BarGroup) ([]byte
 		p.Legend.Add(g.Name, bc)
 	}
 	p.NominalX(categories...)
-	p.Legend.Left = false
-	return render(p, o.Height)
+	return render(p, o)
 }
 
 // Scatter renders one or more point clouds, each with an optional fitted
@@ -251,7 +286,7 @@ func ScatterChart(o ChartOptions, series []ScatterSeries) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return render(p, o.Height)
+	return render(p, o)
 }
 
 // scatterPlot builds ScatterChart's plot.
@@ -290,7 +325,6 @@ func scatterPlot(o ChartOptions, series []ScatterSeries) (*plot.Plot, error) {
 		}
 	}
 	coverY(p, o)
-	p.Legend.Left = false
 	return p, nil
 }
 

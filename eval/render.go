@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -91,16 +92,32 @@ func stride(n int) int { return max(1, (n+maxChartPoints-1)/maxChartPoints) }
 // Charts renders every chart of the report as SVG.
 func Charts(rep *Report, res *Results) ([]Chart, error) {
 	first := res.Seeds[0]
+	one := rep.seedNote() // every chart shows the first seed
+	// Legends mark the strategies that are not implementable and explain
+	// the mark in a last legend line and in the caption.
+	footnote := ""
+	for _, s := range rep.Strategies {
+		if !s.Implementable {
+			footnote = notImplementableKey
+		}
+	}
 	var charts []Chart
 	add := func(id, title string) func(svg []byte, err error) error {
 		return func(svg []byte, err error) error {
 			if err != nil {
 				return err
 			}
+			title += one
+			if strings.Contains(string(svg), notImplementableMark) {
+				title += ". " + notImplementableNote
+			}
 			charts = append(charts, Chart{ID: id, Title: title, SVG: svg})
 			return nil
 		}
 	}
+	smp := rep.sample()
+	Smp := strings.ToUpper(smp[:1]) + smp[1:]
+	smpAdj := strings.ReplaceAll(Smp, " ", "-") // "Out-of-sample"
 	sub := func(p *Path, f func(k int) float64) ([]float64, []float64) {
 		s := stride(p.Len())
 		var x, y []float64
@@ -119,7 +136,7 @@ func Charts(rep *Report, res *Results) ([]Chart, error) {
 		// share a scale and stitched test windows join up.
 		wealth := p.Wealth()
 		x, y := sub(p, func(k int) float64 { return wealth[k] })
-		equity = append(equity, Line{Name: s.Name, X: x, Y: y, Dash: dash})
+		equity = append(equity, Line{Name: rep.label(s.Name), X: x, Y: y, Dash: dash})
 		peak := 1.0
 		ddv := make([]float64, p.Len())
 		for k, v := range wealth {
@@ -127,28 +144,28 @@ func Charts(rep *Report, res *Results) ([]Chart, error) {
 			ddv[k] = v/peak - 1
 		}
 		x, y = sub(p, func(k int) float64 { return ddv[k] })
-		dd = append(dd, Line{Name: s.Name, X: x, Y: y, Dash: dash})
+		dd = append(dd, Line{Name: rep.label(s.Name), X: x, Y: y, Dash: dash})
 		rv := rollingVol(p.Return, win, res.PeriodsPerYear)
 		x, y = sub(p, func(k int) float64 { return rv[k] })
-		rvol = append(rvol, Line{Name: s.Name, X: x, Y: y, Dash: dash})
+		rvol = append(rvol, Line{Name: rep.label(s.Name), X: x, Y: y, Dash: dash})
 		ex := p.Exposure()
 		x, y = sub(p, func(k int) float64 { return ex[k] })
-		expo = append(expo, Line{Name: s.Name, X: x, Y: y, Dash: dash})
+		expo = append(expo, Line{Name: rep.label(s.Name), X: x, Y: y, Dash: dash})
 	}
-	if err := add("equity", "Out-of-sample equity (log scale, start = 1)")(
-		LineChart(ChartOptions{Title: "Out-of-sample equity (log scale)", YLabel: "value / initial", LogY: true, TimeX: true}, equity)); err != nil {
+	if err := add("equity", smpAdj+" equity (log scale, start = 1)")(
+		LineChart(ChartOptions{Title: smpAdj + " equity (log scale)" + one, YLabel: "value / initial", LogY: true, TimeX: true, Footnote: footnote}, equity)); err != nil {
 		return nil, err
 	}
 	if err := add("drawdown", "Drawdown from the running peak")(
-		LineChart(ChartOptions{Title: "Drawdown", YLabel: "drawdown", TimeX: true}, dd)); err != nil {
+		LineChart(ChartOptions{Title: "Drawdown" + one, YLabel: "drawdown", TimeX: true, Footnote: footnote}, dd)); err != nil {
 		return nil, err
 	}
 	if err := add("rolling-vol", fmt.Sprintf("Rolling %d-bar volatility (annualised)", win))(
-		LineChart(ChartOptions{Title: fmt.Sprintf("Rolling %d-bar volatility (annualised)", win), YLabel: "volatility", TimeX: true}, rvol)); err != nil {
+		LineChart(ChartOptions{Title: fmt.Sprintf("Rolling %d-bar volatility (annualised)", win) + one, YLabel: "volatility", TimeX: true, Footnote: footnote}, rvol)); err != nil {
 		return nil, err
 	}
 	if err := add("exposure", "Risky exposure (1 − cash weight)")(
-		LineChart(ChartOptions{Title: "Risky exposure (1 − cash)", YLabel: "exposure", TimeX: true, YCover: [2]float64{0, 1}}, expo)); err != nil {
+		LineChart(ChartOptions{Title: "Risky exposure (1 − cash)" + one, YLabel: "exposure", TimeX: true, YCover: [2]float64{0, 1}, Footnote: footnote}, expo)); err != nil {
 		return nil, err
 	}
 	names := append([]string{"cash"}, res.Assets...)
@@ -161,8 +178,12 @@ func Charts(rep *Report, res *Results) ([]Chart, error) {
 			x = append(x, float64(p.Time[k]))
 			w = append(w, p.Executed[k])
 		}
-		if err := add("weights-"+slug(s.Name), "Executed weights: "+s.Name)(
-			StackedArea(ChartOptions{Title: "Weights: " + s.Name, YLabel: "weight", TimeX: true, Height: chartHeight * 8 / 10}, x, names, w)); err != nil {
+		wfoot := ""
+		if !s.Implementable {
+			wfoot = notImplementableKey
+		}
+		if err := add("weights-"+slug(s.Name), "Executed weights: "+rep.label(s.Name))(
+			StackedArea(ChartOptions{Title: "Weights: " + rep.label(s.Name) + one, YLabel: "weight", TimeX: true, Height: chartHeight * 8 / 10, Footnote: wfoot}, x, names, w)); err != nil {
 			return nil, err
 		}
 	}
@@ -189,10 +210,10 @@ func Charts(rep *Report, res *Results) ([]Chart, error) {
 				}
 			}
 		}
-		groups = append(groups, BarGroup{Name: s.Name, Values: vals})
+		groups = append(groups, BarGroup{Name: rep.label(s.Name), Values: vals})
 	}
 	if err := add("regimes", "Sharpe ratio by regime")(
-		GroupedBars(ChartOptions{Title: "Sharpe ratio by regime (out of sample)", YLabel: "Sharpe"}, cats, groups)); err != nil {
+		GroupedBars(ChartOptions{Title: "Sharpe ratio by regime (" + smp + ")" + one, YLabel: "Sharpe", Footnote: footnote}, cats, groups)); err != nil {
 		return nil, err
 	}
 	// Volatility timing: exposure against forecast volatility.
@@ -209,10 +230,10 @@ func Charts(rep *Report, res *Results) ([]Chart, error) {
 			x = append(x, p.ForecastVol[k])
 			y = append(y, ex[k])
 		}
-		sc = append(sc, ScatterSeries{Name: s.Name, X: x, Y: y, Fit: true, Intercept: s.Timing.Regression.Intercept, Slope: s.Timing.Regression.Slope})
+		sc = append(sc, ScatterSeries{Name: rep.label(s.Name), X: x, Y: y, Fit: true, Intercept: s.Timing.Regression.Intercept, Slope: s.Timing.Regression.Slope})
 	}
 	if err := add("vol-timing", "Exposure against forecast volatility")(
-		ScatterChart(ChartOptions{Title: "Exposure vs forecast volatility", XLabel: "forecast volatility", YLabel: "risky exposure", YCover: [2]float64{0, 1}}, sc)); err != nil {
+		ScatterChart(ChartOptions{Title: "Exposure vs forecast volatility" + one, XLabel: "forecast volatility", YLabel: "risky exposure", YCover: [2]float64{0, 1}}, sc)); err != nil {
 		return nil, err
 	}
 	// Cost sensitivity.
@@ -222,7 +243,7 @@ func Charts(rep *Report, res *Results) ([]Chart, error) {
 	for _, r := range rep.CostSensitivity {
 		l, ok := byStrat[r.Strategy]
 		if !ok {
-			l = &Line{Name: r.Strategy}
+			l = &Line{Name: rep.label(r.Strategy)}
 			byStrat[r.Strategy] = l
 			order = append(order, r.Strategy)
 		}
@@ -239,7 +260,7 @@ func Charts(rep *Report, res *Results) ([]Chart, error) {
 		cl = append(cl, *l)
 	}
 	if err := add("costs", "Sharpe ratio against the fee level")(
-		LineChart(ChartOptions{Title: "Cost sensitivity", XLabel: "fee (bps)", YLabel: "Sharpe"}, cl)); err != nil {
+		LineChart(ChartOptions{Title: "Cost sensitivity" + one, XLabel: "fee (bps)", YLabel: "Sharpe", Footnote: footnote}, cl)); err != nil {
 		return nil, err
 	}
 	return charts, nil
@@ -305,50 +326,25 @@ type table struct {
 
 func (rep *Report) tables() []table {
 	var ts []table
-	multi := len(rep.Seeds) > 1
-	summary := table{Title: "Summary (out of sample, after costs)", Header: []string{"strategy", "kind", "CAGR", "vol", "Sharpe", "Sharpe CI", "Sortino", "max DD", "Calmar", "turnover/bar", "fees", "exposure", "guard steps"}}
-	if multi {
-		summary.Note = fmt.Sprintf("Metrics of the first seed; with %d seeds the Sharpe column shows the median [IQR] across seeds.", len(rep.Seeds))
-	}
-	for _, s := range rep.Strategies {
-		m := s.Metrics
-		name := s.Name
-		if !s.Implementable {
-			name += " (hindsight, not implementable)"
-		}
-		sharpe := num(m.Sharpe, 2)
-		if multi {
-			if sp, ok := s.Spread["sharpe"]; ok {
-				sharpe = fmt.Sprintf("%s [%s]", num(sp.Median, 2), num(sp.IQR, 2))
-			}
-		}
-		summary.Rows = append(summary.Rows, []string{name, s.Kind, pct(m.AnnualReturn), pct(m.AnnualVolatility), sharpe,
-			fmt.Sprintf("[%s, %s]", num(s.SharpeCI.Lo, 2), num(s.SharpeCI.Hi, 2)), num(m.Sortino, 2), pct(m.MaxDrawdown),
-			num(m.Calmar, 2), num(m.Turnover, 4), pct(m.FeesFraction), num(m.Exposure, 2), strconv.Itoa(s.GuardSteps)})
-	}
-	ts = append(ts, summary)
+	nSeeds := len(rep.Seeds)
+	multi := nSeeds > 1
+	one := rep.seedNote() // " (seed 1 of N)" on the tables of the first seed only
+	ts = append(ts, rep.summaryTable())
 	if len(rep.Comparisons) > 0 {
-		c := table{Title: "Agents against the benchmarks (Sharpe difference, stationary block bootstrap)",
-			Header: []string{"agent", "benchmark", "Δ Sharpe", "interval", "p-value", "seeds better", "verdict"}}
-		for _, x := range rep.Comparisons {
-			c.Rows = append(c.Rows, []string{x.Agent, x.Benchmark, num(x.SharpeDiff.Estimate, 2),
-				fmt.Sprintf("[%s, %s]", num(x.SharpeDiff.Lo, 2), num(x.SharpeDiff.Hi, 2)), num(x.SharpeDiff.PValue, 3),
-				fmt.Sprintf("%d/%d", x.Wins, len(x.PerSeedDiff)), x.Verdict})
-		}
-		ts = append(ts, c)
+		ts = append(ts, rep.comparisonTable())
 	}
-	stat := table{Title: "Statistical significance", Header: []string{"strategy", "Sharpe", "SE (bootstrap)", "PSR (SR > 0)", "DSR", "skewness", "excess kurtosis", "VaR 5%", "CVaR 5%", "stability"},
-		Note: "PSR: probability that the true Sharpe ratio is above zero (Bailey & López de Prado 2012); DSR deflates it for the number of strategies tried (2014)."}
+	stat := table{Title: "Statistical significance" + one, Header: []string{"strategy", "Sharpe", "SE (bootstrap)", "PSR (SR > 0)", "DSR", "skewness", "excess kurtosis", "VaR 5%", "CVaR 5%", "stability"},
+		Note: "PSR: probability that the true Sharpe ratio is above zero (Bailey & López de Prado 2012); DSR deflates it for the number of trials (2014). " + rep.DSRTrials.describe(rep)}
 	for _, s := range rep.Strategies {
 		m := s.Metrics
-		stat.Rows = append(stat.Rows, []string{s.Name, num(m.Sharpe, 2), num(s.SharpeCI.SE, 2), num(s.PSR, 3), num(s.DSR, 3),
+		stat.Rows = append(stat.Rows, []string{rep.label(s.Name), num(m.Sharpe, 2), num(s.SharpeCI.SE, 2), num(s.PSR, 3), num(s.DSR, 3),
 			num(m.Skewness, 2), num(m.Kurtosis, 2), pct(m.ValueAtRisk), pct(m.ConditionalValueAtRisk), num(m.Stability, 2)})
 	}
 	ts = append(ts, stat)
 	if len(rep.Folds) > 0 {
-		f := table{Title: "Walk-forward folds: Sharpe per fold", Header: []string{"fold", "train", "test"}}
+		f := table{Title: "Walk-forward folds: Sharpe per fold" + one, Header: []string{"fold", "train", "test"}}
 		for _, s := range rep.Strategies {
-			f.Header = append(f.Header, s.Name)
+			f.Header = append(f.Header, rep.label(s.Name))
 		}
 		for _, fold := range rep.Folds {
 			row := []string{strconv.Itoa(fold.Index), fold.TrainFrom + " – " + fold.TrainTo, fold.TestFrom + " – " + fold.TestTo}
@@ -365,7 +361,7 @@ func (rep *Report) tables() []table {
 		}
 		ts = append(ts, f)
 	}
-	regimes := table{Title: "By regime: annualised return / Sharpe / bars", Header: []string{"strategy"}}
+	regimes := table{Title: "By regime: annualised return / Sharpe / bars" + one, Header: []string{"strategy"}}
 	var labs []string
 	seen := map[string]bool{}
 	for _, s := range rep.Strategies {
@@ -379,7 +375,7 @@ func (rep *Report) tables() []table {
 	sort.SliceStable(labs, func(i, j int) bool { return regimeOrder(labs[i], labs[j]) < 0 })
 	regimes.Header = append(regimes.Header, labs...)
 	for _, s := range rep.Strategies {
-		row := []string{s.Name}
+		row := []string{rep.label(s.Name)}
 		for _, l := range labs {
 			cell := "–"
 			for _, seg := range s.PerRegime {
@@ -392,7 +388,7 @@ func (rep *Report) tables() []table {
 		regimes.Rows = append(regimes.Rows, row)
 	}
 	ts = append(ts, regimes)
-	timing := table{Title: "Volatility timing: exposure regressed on forecast volatility", Header: []string{"strategy", "slope", "t (Newey–West)", "R²", "exposure, top-decile vol", "Sharpe, top-decile vol", "Sharpe, rest"},
+	timing := table{Title: "Volatility timing: exposure regressed on forecast volatility" + one, Header: []string{"strategy", "slope", "t (Newey–West)", "R²", "exposure, top-decile vol", "Sharpe, top-decile vol", "Sharpe, rest"},
 		Note: "A strategy that times volatility holds less risk when forecast volatility is high: a negative slope with t below about −2."}
 	var constant []string
 	for _, s := range rep.Strategies {
@@ -401,9 +397,9 @@ func (rep *Report) tables() []table {
 		}
 		t := s.Timing
 		if t.ConstantExposure {
-			constant = append(constant, s.Name)
+			constant = append(constant, rep.label(s.Name))
 		}
-		timing.Rows = append(timing.Rows, []string{s.Name, num(t.Regression.Slope, 3), num(t.Regression.TStat, 2), num(t.Regression.R2, 3),
+		timing.Rows = append(timing.Rows, []string{rep.label(s.Name), num(t.Regression.Slope, 3), num(t.Regression.TStat, 2), num(t.Regression.R2, 3),
 			num(t.HighVol.Exposure, 2), num(t.HighVol.Sharpe, 2), num(t.Rest.Sharpe, 2)})
 	}
 	if len(constant) > 0 {
@@ -423,7 +419,7 @@ func (rep *Report) tables() []table {
 			}
 		}
 		sort.Float64s(bps)
-		c := table{Title: "Cost sensitivity: Sharpe (CAGR) at each fee level", Header: []string{"strategy"},
+		c := table{Title: "Cost sensitivity: Sharpe (CAGR) at each fee level" + one, Header: []string{"strategy"},
 			Note: "The same strategies (the same trained agents) re-run with the fee changed; slippage and the guard unchanged."}
 		for _, b := range bps {
 			c.Header = append(c.Header, num(b, 0)+" bps")
@@ -438,7 +434,7 @@ func (rep *Report) tables() []table {
 			cells[r.Strategy][r.FeeBps] = fmt.Sprintf("%s (%s)", num(r.Sharpe, 2), pct(r.AnnualReturn))
 		}
 		for _, s := range order {
-			row := []string{s}
+			row := []string{rep.label(s)}
 			for _, b := range bps {
 				row = append(row, cells[s][b])
 			}
@@ -446,35 +442,38 @@ func (rep *Report) tables() []table {
 		}
 		ts = append(ts, c)
 	}
-	guard := table{Title: "Guard interventions and optimisation fallbacks", Header: []string{"strategy", "steps changed by the guard", "by limit", "fallbacks"}}
+	guard := table{Title: "Guard interventions and optimisation fallbacks" + one, Header: []string{"strategy", "steps changed by the guard", "by limit", "fallbacks"}}
+	if multi {
+		guard.Note = fmt.Sprintf("The Summary shows the steps changed by the guard as the median [IQR] across the %d seeds.", nSeeds)
+	}
 	for _, s := range rep.Strategies {
-		guard.Rows = append(guard.Rows, []string{s.Name, strconv.Itoa(s.GuardSteps), countList(s.GuardCounts), countList(s.Fallbacks)})
+		guard.Rows = append(guard.Rows, []string{rep.label(s.Name), strconv.Itoa(s.GuardSteps), countList(s.GuardCounts), countList(s.Fallbacks)})
 	}
 	ts = append(ts, guard)
 	var trainRows [][]string
 	for _, s := range rep.Strategies {
 		for _, tr := range s.Training {
-			trainRows = append(trainRows, []string{s.Name, strconv.Itoa(tr.Fold), strconv.Itoa(tr.Steps), strconv.Itoa(tr.Iterations), tr.Selected, num(tr.BestScore, 4), strconv.Itoa(tr.BestIter)})
+			trainRows = append(trainRows, []string{rep.label(s.Name), strconv.Itoa(tr.Fold), strconv.Itoa(tr.Steps), strconv.Itoa(tr.Iterations), tr.Selected, num(tr.BestScore, 4), strconv.Itoa(tr.BestIter)})
 		}
 	}
 	if len(trainRows) > 0 {
-		ts = append(ts, table{Title: "Training", Header: []string{"agent", "fold", "env steps", "iterations", "model kept", "best validation score", "at iteration"}, Rows: trainRows})
+		ts = append(ts, table{Title: "Training" + one, Header: []string{"agent", "fold", "env steps", "iterations", "model kept", "best validation score", "at iteration"}, Rows: trainRows})
 	}
 	if rep.PBO != nil {
-		ts = append(ts, table{Title: "Probability of backtest overfitting (CSCV across the strategies)",
+		ts = append(ts, table{Title: "Probability of backtest overfitting (CSCV across the strategies)" + one,
 			Header: []string{"PBO", "blocks", "strategies", "combinations", "degradation slope", "P(OOS loss)"},
 			Rows:   [][]string{{num(rep.PBO.PBO, 3), strconv.Itoa(rep.PBO.Blocks), strconv.Itoa(rep.PBO.Configurations), strconv.Itoa(rep.PBO.Combinations), num(rep.PBO.DegradationSlope, 3), num(rep.PBO.ProbOOSLoss, 3)}},
-			Note:   "Bailey, Borwein, López de Prado & Zhu (2015): the share of splits where the in-sample best strategy ranks below the out-of-sample median."})
+			Note:   "Bailey, Borwein, López de Prado & Zhu (2015): the share of splits where the in-sample best strategy ranks below the out-of-sample median. Over the implementable strategies only."})
 	}
 	if len(rep.CPCV) > 0 {
-		c := table{Title: "Combinatorial purged cross-validation: Sharpe ratio across backtest paths",
+		c := table{Title: "Combinatorial purged cross-validation: Sharpe ratio across backtest paths" + one,
 			Header: []string{"strategy", "paths", "median", "IQR", "min", "max", "share > 0"},
 			Note:   "López de Prado (2018, ch. 12): every combination of test groups is tested with a model trained on the other groups (purged and embargoed); each of the φ paths covers every group once. Baselines do not train, so their paths repeat the same pieces and agree; the spread across paths is informative for agents."}
 		if l := rep.CPCVLayout; l != nil {
 			c.Note = l.summary() + " " + c.Note
 		}
 		for _, x := range rep.CPCV {
-			c.Rows = append(c.Rows, []string{x.Name, strconv.Itoa(x.Paths), num(x.Sharpe.Median, 2), num(x.Sharpe.IQR, 2), num(x.Sharpe.Min, 2), num(x.Sharpe.Max, 2), num(x.Positive, 2)})
+			c.Rows = append(c.Rows, []string{rep.label(x.Name), strconv.Itoa(x.Paths), num(x.Sharpe.Median, 2), num(x.Sharpe.IQR, 2), num(x.Sharpe.Min, 2), num(x.Sharpe.Max, 2), num(x.Positive, 2)})
 		}
 		ts = append(ts, c)
 		if l := rep.CPCVLayout; l != nil {
@@ -482,15 +481,147 @@ func (rep *Report) tables() []table {
 		}
 	}
 	prov := rep.Provenance
+	period := fmt.Sprintf("%s – %s (%d bars)", rep.Start, rep.End, rep.Bars)
+	periodKey := "out-of-sample period"
+	if rep.InSample {
+		periodKey = "evaluation period (IN SAMPLE)"
+	}
 	ts = append(ts, table{Title: "Provenance", Header: []string{"item", "value"}, Rows: [][]string{
 		{"experiment", prov.Experiment}, {"root seed", strconv.FormatUint(prov.RootSeed, 10)}, {"seeds", fmt.Sprint(prov.Seeds)},
 		{"data", prov.DataSource}, {"data fingerprint (sha256)", prov.DataFingerprint}, {"regime labels", prov.RegimeSource},
 		{"configuration hash", prov.ConfigHash}, {"code version", prov.CodeVersion}, {"Go", prov.GoVersion},
 		{"interval / periods per year", fmt.Sprintf("%s / %s", rep.Interval, num(rep.PeriodsPerYear, 0))},
-		{"out-of-sample period", fmt.Sprintf("%s – %s (%d bars)", rep.Start, rep.End, rep.Bars)},
+		{periodKey, period},
 		{"bootstrap", bootstrapProvenance(rep)},
 	}})
+	for i := range ts {
+		ts[i].footnoteNotImplementable()
+	}
 	return ts
+}
+
+// footnoteNotImplementable adds the footnote on strategies that are not
+// implementable to a table that shows the mark.
+func (t *table) footnoteNotImplementable() {
+	has := slices.ContainsFunc(t.Header, func(h string) bool { return strings.Contains(h, notImplementableMark) })
+	for _, r := range t.Rows {
+		has = has || slices.ContainsFunc(r, func(c string) bool { return strings.Contains(c, notImplementableMark) })
+	}
+	if !has {
+		return
+	}
+	if t.Note != "" {
+		t.Note += " "
+	}
+	t.Note += notImplementableNote
+}
+
+// levelPct formats a confidence level as the verdicts do ("95%").
+func levelPct(level float64) string { return fmt.Sprintf("%.0f%%", 100*level) }
+
+// medIQR formats a spread as "median [IQR]" with f.
+func medIQR(sp Spread, f func(float64) string) string {
+	return fmt.Sprintf("%s [%s]", f(sp.Median), f(sp.IQR))
+}
+
+// fmtCount formats a count, or the median of counts, without trailing zeros.
+func fmtCount(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return num(v, 0)
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// summaryTable is the Summary: the first seed's metrics with one seed;
+// with several, every number is the median [IQR] across the seeds.
+func (rep *Report) summaryTable() table {
+	n := len(rep.Seeds)
+	multi := n > 1
+	t := table{Title: fmt.Sprintf("Summary (%s, after costs)", rep.sample()),
+		Header: []string{"strategy", "kind", "CAGR", "vol", "Sharpe", "Sharpe CI", "Sortino", "max DD", "Calmar", "turnover/bar", "fees", "exposure", "guard steps"}}
+	if multi {
+		t.Header[5] = "Sharpe CI (median per-seed bounds)"
+		t.Note = fmt.Sprintf("Every number is the median [interquartile range] across the %d seeds. The Sharpe CI column shows the median lower and median upper bound of the %s bootstrap intervals computed on each seed: the typical single-seed interval, not an interval for the median across seeds (its spread is the IQR beside it). Per-seed values are in report.json (per_seed, per_seed_sharpe_ci).",
+			n, levelPct(rep.Settings.Confidence))
+	}
+	f2 := func(v float64) string { return num(v, 2) }
+	f4 := func(v float64) string { return num(v, 4) }
+	for _, s := range rep.Strategies {
+		m := s.Metrics
+		row := []string{rep.label(s.Name), s.Kind}
+		if !multi {
+			row = append(row, pct(m.AnnualReturn), pct(m.AnnualVolatility), num(m.Sharpe, 2),
+				fmt.Sprintf("[%s, %s]", num(s.SharpeCI.Lo, 2), num(s.SharpeCI.Hi, 2)), num(m.Sortino, 2), pct(m.MaxDrawdown),
+				num(m.Calmar, 2), num(m.Turnover, 4), pct(m.FeesFraction), num(m.Exposure, 2), strconv.Itoa(s.GuardSteps))
+			t.Rows = append(t.Rows, row)
+			continue
+		}
+		lo, hi := make([]float64, len(s.PerSeedSharpeCI)), make([]float64, len(s.PerSeedSharpeCI))
+		for i, iv := range s.PerSeedSharpeCI {
+			lo[i], hi[i] = iv.Lo, iv.Hi
+		}
+		sp := s.Spread
+		row = append(row, medIQR(sp["annual_return"], pct), medIQR(sp["annual_volatility"], pct), medIQR(sp["sharpe"], f2),
+			fmt.Sprintf("[%s, %s]", num(SpreadOf(lo).Median, 2), num(SpreadOf(hi).Median, 2)), medIQR(sp["sortino"], f2),
+			medIQR(sp["max_drawdown"], pct), medIQR(sp["calmar"], f2), medIQR(sp["turnover"], f4), medIQR(sp["fees_fraction"], pct),
+			medIQR(sp["exposure"], f2), medIQR(sp["guard_steps"], fmtCount))
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// comparisonTable compares every agent with every benchmark: the first
+// (only) seed's difference and interval with one seed; with several, the
+// median [IQR] of the per-seed differences, the median per-seed interval
+// bounds and the median p-value.
+func (rep *Report) comparisonTable() table {
+	n := len(rep.Seeds)
+	t := table{Title: "Agents against the benchmarks (Sharpe difference, stationary block bootstrap)",
+		Header: []string{"agent", "benchmark", "Δ Sharpe", "interval", "p-value", "seeds better", "verdict"}}
+	if n > 1 {
+		t.Header[2], t.Header[3], t.Header[4] = "Δ Sharpe", "interval (median per-seed bounds)", "p-value (median)"
+		t.Note = fmt.Sprintf("Every number is across the %d seeds: Δ Sharpe is the median [interquartile range] of the per-seed differences; the interval shows the median lower and median upper bound of the per-seed %s bootstrap intervals; the p-value is the median of the per-seed p-values.",
+			n, levelPct(rep.Settings.Confidence))
+	}
+	for _, x := range rep.Comparisons {
+		row := []string{rep.label(x.Agent), rep.label(x.Benchmark)}
+		if n > 1 {
+			lo, hi, pv := make([]float64, len(x.PerSeedCI)), make([]float64, len(x.PerSeedCI)), make([]float64, len(x.PerSeedCI))
+			for i, iv := range x.PerSeedCI {
+				lo[i], hi[i], pv[i] = iv.Lo, iv.Hi, iv.PValue
+			}
+			row = append(row, medIQR(SpreadOf(x.PerSeedDiff), func(v float64) string { return num(v, 2) }),
+				fmt.Sprintf("[%s, %s]", num(SpreadOf(lo).Median, 2), num(SpreadOf(hi).Median, 2)), num(SpreadOf(pv).Median, 3))
+		} else {
+			row = append(row, num(x.SharpeDiff.Estimate, 2), fmt.Sprintf("[%s, %s]", num(x.SharpeDiff.Lo, 2), num(x.SharpeDiff.Hi, 2)), num(x.SharpeDiff.PValue, 3))
+		}
+		row = append(row, fmt.Sprintf("%d/%d", x.Wins, len(x.PerSeedDiff)), x.Verdict)
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// describe states the DSR's trials for the significance table's note.
+func (d DSRTrials) describe(rep *Report) string {
+	labels := make([]string, len(d.Strategies))
+	for i, s := range d.Strategies {
+		labels[i] = rep.label(s)
+	}
+	s := fmt.Sprintf("Trials N = %d: the run's %d (%s)", d.Trials, d.Own, strings.Join(labels, ", "))
+	if d.Extra > 0 {
+		s += fmt.Sprintf(" + %d declared as tried outside the run", d.Extra)
+	} else {
+		s += ", none declared as tried outside the run"
+	}
+	s += fmt.Sprintf("; Sharpe variance across the run's trials %s (per period).", num(d.SharpeVariance, 6))
+	if len(d.Excluded) > 0 {
+		ex := make([]string, len(d.Excluded))
+		for i, e := range d.Excluded {
+			ex[i] = fmt.Sprintf("%s (%s)", rep.label(e.Name), e.Reason)
+		}
+		s += " Not counted: " + strings.Join(ex, "; ") + "."
+	}
+	return s
 }
 
 // bootstrapProvenance describes the bootstrap as run: resamples, level
@@ -545,12 +676,14 @@ func WriteMarkdown(w io.Writer, rep *Report, charts []Chart) error {
 	if rep.Description != "" {
 		fmt.Fprintf(&b, "%s\n\n", rep.Description)
 	}
-	fmt.Fprintf(&b, "Out of sample %s – %s, %d bars of %s, %d assets, %d seed(s). All results are after fees and slippage, behind the same risk guard.\n\n",
-		rep.Start, rep.End, rep.Bars, rep.Interval, len(rep.Assets), len(rep.Seeds))
-	if len(rep.Comparisons) > 0 {
+	fmt.Fprintf(&b, "%s\n\n", rep.lead())
+	if len(rep.Comparisons) > 0 || len(rep.Warnings) > 0 {
 		b.WriteString("## Findings\n\n")
-		for _, c := range rep.Comparisons {
-			fmt.Fprintf(&b, "- **%s vs %s**: %s.\n", c.Agent, c.Benchmark, c.Verdict)
+		for _, w := range rep.Warnings {
+			fmt.Fprintf(&b, "- **Warning**: %s\n", w)
+		}
+		for _, f := range rep.findings() {
+			fmt.Fprintf(&b, "- **%s**: %s.\n", f.Head, f.Text)
 		}
 		b.WriteString("\n")
 	}
@@ -590,6 +723,25 @@ func WriteMarkdown(w io.Writer, rep *Report, charts []Chart) error {
 	return err
 }
 
+// lead is the sentence under the title: the period evaluated, in or out
+// of sample.
+func (rep *Report) lead() string {
+	smp := rep.sample()
+	return fmt.Sprintf("%s%s %s – %s, %d bars of %s, %d assets, %d seed(s). All results are after fees and slippage, behind the same risk guard.",
+		strings.ToUpper(smp[:1]), smp[1:], rep.Start, rep.End, rep.Bars, rep.Interval, len(rep.Assets), len(rep.Seeds))
+}
+
+// finding is one comparison's line under Findings.
+type finding struct{ Head, Text string }
+
+func (rep *Report) findings() []finding {
+	out := make([]finding, len(rep.Comparisons))
+	for i, c := range rep.Comparisons {
+		out[i] = finding{Head: rep.label(c.Agent) + " vs " + rep.label(c.Benchmark), Text: c.Verdict}
+	}
+	return out
+}
+
 func mapStrings(xs []string, f func(string) string) []string {
 	out := make([]string, len(xs))
 	for i, x := range xs {
@@ -613,10 +765,12 @@ func WriteHTML(w io.Writer, rep *Report, charts []Chart) error {
 		views[i] = chartView{ID: c.ID, Title: c.Title, SVG: template.HTML(svg)}
 	}
 	data := struct {
-		R      *Report
-		Tables []table
-		Charts []chartView
-	}{rep, rep.tables(), views}
+		R        *Report
+		Lead     string
+		Findings []finding
+		Tables   []table
+		Charts   []chartView
+	}{rep, rep.lead(), rep.findings(), rep.tables(), views}
 	return htmlTemplate.Execute(w, data)
 }
 
@@ -638,6 +792,7 @@ td:first-child, th:first-child { text-align: left; }
 tr:nth-child(even) td { background: #fafafa; }
 .note { color: #555; font-size: 0.85em; }
 ul.findings li { margin-bottom: 0.3em; }
+ul.findings li.warning { color: #8a1f11; }
 figure { margin: 1em 0 2em; }
 figure svg { max-width: 100%; height: auto; }
 figure svg text { font-family: "Liberation Sans", Arial, Helvetica, sans-serif; }
@@ -648,9 +803,9 @@ pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.8em; }
 <body>
 <h1>{{.R.Title}}</h1>
 {{if .R.Description}}<p class="lead">{{.R.Description}}</p>{{end}}
-<p class="lead">Out of sample {{.R.Start}} – {{.R.End}}, {{.R.Bars}} bars of {{.R.Interval}}, {{len .R.Assets}} assets, {{len .R.Seeds}} seed(s). All results are after fees and slippage, behind the same hard risk guard.</p>
-{{if .R.Comparisons}}<h2>Findings</h2>
-<ul class="findings">{{range .R.Comparisons}}<li><b>{{.Agent}} vs {{.Benchmark}}</b>: {{.Verdict}}.</li>{{end}}</ul>{{end}}
+<p class="lead">{{.Lead}}</p>
+{{if or .R.Comparisons .R.Warnings}}<h2>Findings</h2>
+<ul class="findings">{{range .R.Warnings}}<li class="warning"><b>Warning</b>: {{.}}</li>{{end}}{{range .Findings}}<li><b>{{.Head}}</b>: {{.Text}}.</li>{{end}}</ul>{{end}}
 {{range $i, $t := .Tables}}{{if eq $i 1}}{{range $.Charts}}{{if eq .ID "equity"}}<figure id="chart-{{.ID}}">{{.SVG}}<figcaption>{{.Title}}</figcaption></figure>{{end}}{{end}}{{end}}
 <h2>{{$t.Title}}</h2>
 {{if $t.Note}}<p class="note">{{$t.Note}}</p>{{end}}

@@ -48,11 +48,115 @@ type Report struct {
 	// actually used (with Settings.BlockLength = 0, the Politis–White
 	// choices, which differ per series).
 	BlockLength BlockLengthUsed `json:"block_length_used"`
+	// DSRTrials states the number of trials and the Sharpe variance the
+	// deflated Sharpe ratios deflate for.
+	DSRTrials DSRTrials `json:"dsr_trials"`
+	// InSample is true when the agents were trained on some of the
+	// evaluated bars (Results.InSample, or a fold whose test bars overlap
+	// its own training bars); InSampleBars counts the overlapping bars (0
+	// when only the flag said so). The title and headings then say "in
+	// sample" and Warnings explains.
+	InSample     bool `json:"in_sample"`
+	InSampleBars int  `json:"in_sample_bars"`
+	// Warnings are shown first under Findings: they qualify every number
+	// of the report.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// DSRTrials is what the deflated Sharpe ratio deflates for: N =
+// Own + Extra trials, with the variance of the per-period Sharpe ratios
+// of the run's own trials (first seed).
+type DSRTrials struct {
+	// Trials is N, the total (Own + Extra).
+	Trials int `json:"trials"`
+	// Own is the number of the run's strategies counted (Strategies).
+	Own int `json:"own"`
+	// Extra is Settings.ExtraTrials: configurations tried outside the run.
+	Extra int `json:"extra"`
+	// Strategies are the run's strategies counted as trials.
+	Strategies []string `json:"strategies"`
+	// Excluded are the run's strategies not counted, each with the reason.
+	Excluded []DSRExclusion `json:"excluded,omitempty"`
+	// SharpeVariance is the sample variance of the per-period Sharpe
+	// ratios of Strategies (NaN, null in JSON, with fewer than two).
+	SharpeVariance float64 `json:"sharpe_variance"`
+}
+
+// DSRExclusion is a strategy left out of the DSR trials.
+type DSRExclusion struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// MarshalJSON encodes d with NaN as null.
+func (d DSRTrials) MarshalJSON() ([]byte, error) { return marshalFinite(d) }
+
+// UnmarshalJSON decodes d, reading null as NaN.
+func (d *DSRTrials) UnmarshalJSON(data []byte) error { return unmarshalFinite(data, d) }
+
+// DSR exclusion reasons.
+const (
+	dsrNotImplementable = "not implementable: it uses future prices, so no one could have selected it"
+	dsrCash             = "cash: the riskless reference, not a candidate configuration"
+	dsrNoSharpe         = "Sharpe ratio undefined (fewer than 2 returns or zero dispersion)"
+)
+
+// DSRTrialSet returns the names of the strategies of one seed that count
+// as trials of the deflated Sharpe ratio: the implementable strategies
+// other than the cash baseline whose per-period Sharpe ratio is defined.
+// A strategy that uses the future (bsh) could not have been chosen, and
+// cash is the riskless reference rather than a configuration tried; both
+// are left out of the trial count and of the Sharpe variance, as the PBO
+// leaves out the strategies that are not implementable.
+func DSRTrialSet(runs []StrategyRun) []string {
+	var out []string
+	for _, s := range runs {
+		if dsrExclusion(s) == "" {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// dsrExclusion returns why s is not a DSR trial ("" when it is one).
+func dsrExclusion(s StrategyRun) string {
+	switch {
+	case !s.Implementable:
+		return dsrNotImplementable
+	case s.Kind == "baseline" && s.Name == "cash":
+		return dsrCash
+	}
+	if s.Path == nil {
+		return dsrNoSharpe
+	}
+	if _, err := NewSharpeStats(s.Path.Return); err != nil {
+		return dsrNoSharpe
+	}
+	return ""
+}
+
+// dsrTrials computes the DSR trial set of the first seed.
+func dsrTrials(first SeedResult, extra int) DSRTrials {
+	d := DSRTrials{Extra: extra}
+	var srs []float64
+	for _, s := range first.Strategies {
+		if why := dsrExclusion(s); why != "" {
+			d.Excluded = append(d.Excluded, DSRExclusion{Name: s.Name, Reason: why})
+			continue
+		}
+		st, _ := NewSharpeStats(s.Path.Return) // defined: dsrExclusion checked it
+		srs = append(srs, st.SR)
+		d.Strategies = append(d.Strategies, s.Name)
+	}
+	d.Own = len(d.Strategies)
+	d.Trials = d.Own + extra
+	d.SharpeVariance = variance(srs)
+	return d
 }
 
 // BlockLengthUsed summarises the expected block lengths of the report's
 // bootstrap intervals: the Sharpe interval of every strategy and the
-// Sharpe-difference interval of every comparison (first seed).
+// Sharpe-difference interval of every comparison, on every seed.
 type BlockLengthUsed struct {
 	// Automatic is true when each interval chose its own length by
 	// Politis & White (2004) (Settings.BlockLength = 0).
@@ -88,10 +192,20 @@ func blockLengthUsed(rep *Report) BlockLengthUsed {
 		u.Min, u.Max = math.Min(u.Min, iv.BlockLength), math.Max(u.Max, iv.BlockLength)
 	}
 	for _, s := range rep.Strategies {
-		add(s.SharpeCI)
+		if len(s.PerSeedSharpeCI) == 0 {
+			add(s.SharpeCI)
+		}
+		for _, iv := range s.PerSeedSharpeCI {
+			add(iv)
+		}
 	}
 	for _, c := range rep.Comparisons {
-		add(c.SharpeDiff)
+		if len(c.PerSeedCI) == 0 {
+			add(c.SharpeDiff)
+		}
+		for _, iv := range c.PerSeedCI {
+			add(iv)
+		}
 	}
 	return u
 }
@@ -116,15 +230,20 @@ type StrategyReport struct {
 	// PerSeed metrics, one per seed (only with several seeds).
 	PerSeed []Metrics `json:"per_seed,omitempty"`
 	// Spread is the median and IQR of every metric across seeds (only with
-	// several seeds).
+	// several seeds), keyed by the metric's JSON name, plus "guard_steps"
+	// (the number of steps the guard changed, per seed).
 	Spread map[string]Spread `json:"spread,omitempty"`
 	// PerFold and PerRegime break the first seed's path down.
 	PerFold   []Segment[int]    `json:"per_fold"`
 	PerRegime []Segment[string] `json:"per_regime"`
-	// SharpeCI is the stationary-bootstrap interval of the annualised Sharpe.
+	// SharpeCI is the stationary-bootstrap interval of the annualised
+	// Sharpe ratio of the first seed.
 	SharpeCI Interval `json:"sharpe_ci"`
+	// PerSeedSharpeCI holds the interval of every seed (only with several
+	// seeds; the first equals SharpeCI).
+	PerSeedSharpeCI []Interval `json:"per_seed_sharpe_ci,omitempty"`
 	// PSR is the probability that the true Sharpe ratio exceeds 0; DSR
-	// deflates it for the number of strategies tried.
+	// deflates it for the trials of Report.DSRTrials (first seed).
 	PSR float64 `json:"psr"`
 	DSR float64 `json:"dsr"`
 	// Timing is the volatility-timing regression (nil if unavailable).
@@ -152,9 +271,12 @@ type Comparison struct {
 	// with a positive difference and Significant those whose interval lies
 	// above zero.
 	PerSeedDiff []float64 `json:"per_seed_diff"`
-	Wins        int       `json:"wins"`
-	Significant int       `json:"significant"`
-	Seeds       int       `json:"seeds"`
+	// PerSeedCI holds the bootstrap interval of every seed's difference
+	// (the first equals SharpeDiff).
+	PerSeedCI   []Interval `json:"per_seed_ci,omitempty"`
+	Wins        int        `json:"wins"`
+	Significant int        `json:"significant"`
+	Seeds       int        `json:"seeds"`
 	// Verdict is a plain-language summary that never names a winner from a
 	// single seed.
 	Verdict string `json:"verdict"`
@@ -225,6 +347,9 @@ func BuildReport(res *Results) (*Report, error) {
 	if err := res.checkCPCV(); err != nil {
 		return nil, fmt.Errorf("eval: results: %w", err)
 	}
+	if res.Settings.ExtraTrials < 0 {
+		return nil, fmt.Errorf("eval: results: settings.extra_trials is %d; it counts configurations tried outside the run and must be ≥ 0", res.Settings.ExtraTrials)
+	}
 	ppy := res.PeriodsPerYear
 	rep := &Report{
 		Title: res.Title, Description: res.Description, Provenance: res.Provenance,
@@ -251,28 +376,18 @@ func BuildReport(res *Results) (*Report, error) {
 	}
 	rep.Start, rep.End, rep.Bars = fmtTime(p0.Time[0]), fmtTime(p0.Time[p0.Len()-1]), p0.Len()
 
-	trials := res.Settings.Trials
-	if trials <= 0 {
-		trials = len(first.Strategies)
-	}
-	// Variance of the per-period Sharpe ratios across strategies, for the DSR.
-	var srs []float64
-	for _, s := range first.Strategies {
-		if st, err := NewSharpeStats(s.Path.Return); err == nil {
-			srs = append(srs, st.SR)
-		}
-	}
-	trialVar := variance(srs)
+	rep.DSRTrials = dsrTrials(first, res.Settings.ExtraTrials)
+	rep.inSample(res)
 
 	boot := BootstrapOptions{Resamples: res.Settings.Bootstrap, Level: res.Settings.Confidence, BlockLength: res.Settings.BlockLength}
 	for k, s := range first.Strategies {
-		sr, err := strategyReport(res, k, s, ppy, boot, trials, trialVar)
+		sr, err := strategyReport(res, k, s, ppy, boot, rep.DSRTrials.Trials, rep.DSRTrials.SharpeVariance)
 		if err != nil {
 			return nil, err
 		}
 		rep.Strategies = append(rep.Strategies, sr)
 	}
-	comps, err := comparisons(res, ppy, boot)
+	comps, err := comparisons(res, rep, ppy, boot)
 	if err != nil {
 		return nil, err
 	}
@@ -297,6 +412,34 @@ func BuildReport(res *Results) (*Report, error) {
 	return rep, nil
 }
 
+// inSample sets the in-sample flag, overlap and warning of rep: the
+// runner's flag, or a fold whose test bars overlap its own training bars.
+func (rep *Report) inSample(res *Results) {
+	overlap := 0
+	var trainTo, testFrom string
+	for _, f := range rep.Folds {
+		lo, hi := max(f.TestStart, f.TrainStart), min(f.TestEnd, f.TrainEnd)
+		if hi <= lo {
+			continue
+		}
+		if overlap == 0 {
+			trainTo, testFrom = f.TrainTo, f.TestFrom
+		}
+		overlap += hi - lo
+	}
+	if overlap == 0 && !res.InSample {
+		return
+	}
+	rep.InSample, rep.InSampleBars = true, overlap
+	rep.Title += " (in sample)"
+	what := "The run marked this evaluation as in sample: the agents were trained on (some of) the evaluated bars."
+	if overlap > 0 {
+		what = fmt.Sprintf("The agents were trained on %d of the evaluated bars (training runs to %s; the evaluation starts %s).", overlap, trainTo, testFrom)
+	}
+	rep.Warnings = append(rep.Warnings, "In sample: "+what+
+		" Their results here show how well they fit data they have seen, not how they would do on unseen data; the baselines use only past bars and are unaffected. Evaluate after the training range for out-of-sample results.")
+}
+
 func variance(x []float64) float64 {
 	if len(x) < 2 {
 		return math.NaN()
@@ -314,8 +457,10 @@ func strategyReport(res *Results, k int, s StrategyRun, ppy float64, boot Bootst
 		return sr, fmt.Errorf("eval: %s: %w", s.Name, err)
 	}
 	sr.Metrics = m
+	sr.SharpeCI = sharpeCI(res, p.Return, m.Sharpe, ppy, boot, uint64(k))
 	if len(res.Seeds) > 1 {
-		for _, seedRes := range res.Seeds {
+		var guard []float64
+		for si, seedRes := range res.Seeds {
 			run := findRun(seedRes, s.Name)
 			if run == nil {
 				continue
@@ -325,8 +470,15 @@ func strategyReport(res *Results, k int, s StrategyRun, ppy float64, boot Bootst
 				return sr, fmt.Errorf("eval: %s seed %d: %w", s.Name, seedRes.Seed, err)
 			}
 			sr.PerSeed = append(sr.PerSeed, pm)
+			guard = append(guard, float64(run.Path.Interventions()))
+			ci := sr.SharpeCI
+			if si > 0 {
+				ci = sharpeCI(res, run.Path.Return, pm.Sharpe, ppy, boot, 1<<32+uint64(k)<<16+uint64(si))
+			}
+			sr.PerSeedSharpeCI = append(sr.PerSeedSharpeCI, ci)
 		}
 		sr.Spread = MetricsSpread(sr.PerSeed)
+		sr.Spread["guard_steps"] = SpreadOf(guard)
 	}
 	if sr.PerFold, err = MetricsBySegment(p.Return, p.Fold, ppy, p.Book(), Options{}); err != nil {
 		return sr, fmt.Errorf("eval: %s per fold: %w", s.Name, err)
@@ -339,13 +491,6 @@ func strategyReport(res *Results, k int, s StrategyRun, ppy float64, boot Bootst
 		return sr, fmt.Errorf("eval: %s per regime: %w", s.Name, err)
 	}
 	slices.SortStableFunc(sr.PerRegime, func(a, b Segment[string]) int { return regimeOrder(a.Label, b.Label) })
-	sr.SharpeCI = Interval{Estimate: m.Sharpe, Lo: math.NaN(), Hi: math.NaN(), SE: math.NaN(), PValue: math.NaN()}
-	if boot.Resamples > 0 {
-		rng := seed.New(res.Settings.StatsSeed, seed.Bootstrap, uint64(k))
-		if ci, err := BootstrapSharpe(p.Return, ppy, boot, rng); err == nil {
-			sr.SharpeCI = ci
-		}
-	}
 	sr.PSR, sr.DSR = math.NaN(), math.NaN()
 	if st, err := NewSharpeStats(p.Return); err == nil {
 		sr.PSR = st.PSR(0)
@@ -359,6 +504,19 @@ func strategyReport(res *Results, k int, s StrategyRun, ppy float64, boot Bootst
 		}
 	}
 	return sr, nil
+}
+
+// sharpeCI is the bootstrap interval of the annualised Sharpe ratio of r
+// from the bootstrap stream `stream` (an interval of NaN bounds around
+// the estimate when the bootstrap is off or fails).
+func sharpeCI(res *Results, r []float64, estimate, ppy float64, boot BootstrapOptions, stream uint64) Interval {
+	iv := Interval{Estimate: estimate, Lo: math.NaN(), Hi: math.NaN(), SE: math.NaN(), PValue: math.NaN()}
+	if boot.Resamples > 0 {
+		if ci, err := BootstrapSharpe(r, ppy, boot, seed.New(res.Settings.StatsSeed, seed.Bootstrap, stream)); err == nil {
+			iv = ci
+		}
+	}
+	return iv
 }
 
 func hasFinite(x []float64) bool {
@@ -382,7 +540,7 @@ func findRun(s SeedResult, name string) *StrategyRun {
 	return nil
 }
 
-func comparisons(res *Results, ppy float64, boot BootstrapOptions) ([]Comparison, error) {
+func comparisons(res *Results, rep *Report, ppy float64, boot BootstrapOptions) ([]Comparison, error) {
 	first := res.Seeds[0]
 	var out []Comparison
 	k := 0
@@ -412,6 +570,7 @@ func comparisons(res *Results, ppy float64, boot BootstrapOptions) ([]Comparison
 						iv = ci
 					}
 				}
+				c.PerSeedCI = append(c.PerSeedCI, iv)
 				if iv.Lo > 0 {
 					c.Significant++
 				}
@@ -419,7 +578,7 @@ func comparisons(res *Results, ppy float64, boot BootstrapOptions) ([]Comparison
 					c.SharpeDiff = iv
 				}
 			}
-			c.Verdict = verdict(c, boot.Level)
+			c.Verdict = verdict(c, boot.Level, rep.label(b))
 			out = append(out, c)
 			k++
 		}
@@ -429,8 +588,9 @@ func comparisons(res *Results, ppy float64, boot BootstrapOptions) ([]Comparison
 
 // verdict states what the comparison supports, without declaring a winner
 // from one seed: with one seed it reports the interval; with several it
-// reports how many seeds were better and significantly better.
-func verdict(c Comparison, level float64) string {
+// reports how many seeds were better and significantly better. bench is
+// the benchmark's label (marked when it is not implementable).
+func verdict(c Comparison, level float64, bench string) string {
 	lvl := fmt.Sprintf("%.0f%%", 100*level)
 	d := c.SharpeDiff
 	if len(c.PerSeedDiff) <= 1 {
@@ -442,7 +602,7 @@ func verdict(c Comparison, level float64) string {
 		case d.Hi < 0:
 			return fmt.Sprintf("lower Sharpe by %+.2f, %s interval [%+.2f, %+.2f] below zero on this seed", d.Estimate, lvl, d.Lo, d.Hi)
 		default:
-			return fmt.Sprintf("Sharpe difference %+.2f, %s interval [%+.2f, %+.2f] contains zero: not distinguishable from %s", d.Estimate, lvl, d.Lo, d.Hi, c.Benchmark)
+			return fmt.Sprintf("Sharpe difference %+.2f, %s interval [%+.2f, %+.2f] contains zero: not distinguishable from %s", d.Estimate, lvl, d.Lo, d.Hi, bench)
 		}
 	}
 	med := SpreadOf(c.PerSeedDiff)
@@ -515,4 +675,43 @@ func regimeOrder(a, b string) int {
 	ra, _ := market.ParseRegime(a)
 	rb, _ := market.ParseRegime(b)
 	return int(ra) - int(rb)
+}
+
+// notImplementableMark follows the name of a strategy that is not
+// implementable (it uses future prices) wherever the report shows it:
+// tables, findings, chart legends and titles; notImplementableNote is the
+// footnote of every table and chart that shows the mark.
+const (
+	notImplementableMark = "†"
+	notImplementableNote = "† Not implementable: chosen with hindsight (it uses future prices), shown as an upper reference, never as a competitor."
+	notImplementableKey  = "† not implementable"
+)
+
+// label is the name of strategy name as the report shows it: marked with
+// notImplementableMark when the strategy is not implementable.
+func (rep *Report) label(name string) string {
+	for _, s := range rep.Strategies {
+		if s.Name == name && !s.Implementable {
+			return name + notImplementableMark
+		}
+	}
+	return name
+}
+
+// sample is "out of sample", or "in sample" when the agents were trained
+// on evaluated bars.
+func (rep *Report) sample() string {
+	if rep.InSample {
+		return "in sample"
+	}
+	return "out of sample"
+}
+
+// seedNote qualifies a table or chart that shows the first seed only: ""
+// with one seed, " (seed 1 of N)" with N seeds.
+func (rep *Report) seedNote() string {
+	if len(rep.Seeds) <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(" (seed 1 of %d)", len(rep.Seeds))
 }

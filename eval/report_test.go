@@ -274,9 +274,9 @@ func TestReportSectionsInEveryFormat(t *testing.T) {
 		keys  []string
 	}{
 		{"Findings", []string{"comparisons"}},
-		{"Summary (out of sample, after costs)", []string{"strategies.metrics", "strategies.sharpe_ci", "strategies.guard_steps"}},
+		{"Summary (out of sample, after costs)", []string{"strategies.metrics", "strategies.sharpe_ci", "strategies.guard_steps", "strategies.spread", "strategies.per_seed_sharpe_ci"}},
 		{"Agents against the benchmarks", []string{"comparisons"}},
-		{"Statistical significance", []string{"strategies.psr", "strategies.dsr", "strategies.sharpe_ci"}},
+		{"Statistical significance", []string{"strategies.psr", "strategies.dsr", "strategies.sharpe_ci", "dsr_trials"}},
 		{"Walk-forward folds", []string{"folds", "strategies.per_fold"}},
 		{"By regime", []string{"strategies.per_regime"}},
 		{"Volatility timing", []string{"strategies.timing"}},

@@ -17,7 +17,14 @@ import (
 //   - 2: adds cpcv_layout (Results.CPCVLayout), required when a seed holds
 //     CPCV results. A version 1 file has none; its report shows the CPCV
 //     statistics without the layout, as it did when it was written.
-const ResultsVersion = 2
+//   - 3: adds in_sample (Results.InSample) and replaces settings.trials
+//     (total trials, 0 = every strategy) by settings.extra_trials
+//     (configurations tried outside the run). ReadResults converts a
+//     version 1–2 file's non-zero trials to extra_trials (the total less
+//     the run's own trials, see DSRTrialSet) and says so in the notes; an
+//     older folio refuses a version 3 file rather than label an in-sample
+//     evaluation out of sample.
+const ResultsVersion = 3
 
 // MinResultsVersion is the oldest format version of results.json that
 // ReadResults reads.
@@ -51,6 +58,13 @@ type Results struct {
 	// Notes are warnings and facts the report must show (data fills,
 	// dropped buckets, fallbacks, non-converged fits, …).
 	Notes []string `json:"notes,omitempty"`
+	// InSample is set by the runner when the agents were trained on some
+	// of the evaluated bars (folio eval with --start inside the training
+	// range). The report is then titled and headed "in sample" and warns
+	// in its findings and in report.json. BuildReport also detects it
+	// without the flag, from a fold whose test bars overlap its own
+	// training bars.
+	InSample bool `json:"in_sample"`
 }
 
 // Provenance records what was run.
@@ -158,9 +172,14 @@ type ReportSettings struct {
 	Confidence    float64  `json:"confidence"`
 	RollingWindow int      `json:"rolling_window"`
 	Benchmarks    []string `json:"benchmarks"`
-	// Trials is the number of configurations tried, for the deflated
-	// Sharpe ratio; 0 = the number of strategies.
-	Trials int `json:"trials"`
+	// ExtraTrials is the number of configurations tried outside this run
+	// (earlier hyperparameter searches, discarded agents or reward
+	// designs), for the deflated Sharpe ratio. The DSR deflates for
+	// N = the run's own trials (DSRTrialSet: the implementable strategies
+	// with a defined Sharpe ratio, cash excluded) + ExtraTrials. The Sharpe
+	// variance of the trials is estimated from the run's own trials only.
+	// 0 = none; never negative.
+	ExtraTrials int `json:"extra_trials"`
 	// StatsSeed seeds the bootstrap.
 	StatsSeed uint64 `json:"stats_seed"`
 }
@@ -184,6 +203,9 @@ func ReadResults(path string) (*Results, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("eval: %s: %w", path, err)
 	}
+	if r.Settings.ExtraTrials < 0 {
+		return nil, fmt.Errorf("eval: %s: settings.extra_trials is %d; it counts configurations tried outside the run and must be ≥ 0", path, r.Settings.ExtraTrials)
+	}
 	switch {
 	case r.Version > ResultsVersion:
 		return nil, fmt.Errorf("eval: %s has results format version %d, written by a newer folio; this folio reads versions %d–%d (update folio to read it)", path, r.Version, MinResultsVersion, ResultsVersion)
@@ -199,6 +221,23 @@ func ReadResults(path string) (*Results, error) {
 	}
 	if err := r.checkCPCV(); err != nil {
 		return nil, fmt.Errorf("eval: %s: %w", path, err)
+	}
+	if r.Version < 3 {
+		// Versions 1–2 held settings.trials: the total number of trials,
+		// 0 for "every strategy of the run".
+		var legacy struct {
+			Settings struct {
+				Trials int `json:"trials"`
+			} `json:"settings"`
+		}
+		if err := json.Unmarshal(b, &legacy); err != nil {
+			return nil, fmt.Errorf("eval: %s: %w", path, err)
+		}
+		if t := legacy.Settings.Trials; t > 0 && len(r.Seeds) > 0 {
+			own := len(DSRTrialSet(r.Seeds[0].Strategies))
+			r.Settings.ExtraTrials = max(0, t-own)
+			r.Notes = append(r.Notes, fmt.Sprintf("Results format version %d: settings.trials = %d (total trials) read as %d trial(s) outside the run besides the run's own %d.", r.Version, t, r.Settings.ExtraTrials, own))
+		}
 	}
 	return &r, nil
 }

@@ -134,3 +134,77 @@ func TestKBarClock(t *testing.T) {
 		})
 	}
 }
+
+// TestBSHHorizonPerWindow: with SetHorizon at each test window's last bar,
+// bsh's frictionless growth over the window equals the best single asset's
+// close growth over that window (closed form: max_i close_end/close_start),
+// so it is never below the uniform buy-and-hold of the same window. The
+// panel is built so that the best asset to the panel's end differs from
+// each window's best: ranking to the panel's end (the defect this guards
+// against) fails here.
+func TestBSHHorizonPerWindow(t *testing.T) {
+	const n, T = 3, 90
+	closes := make([][]float64, T)
+	// Three 30-bar regimes: asset 0 leads, then asset 1, then asset 2,
+	// with asset 2 far ahead at the panel's end.
+	slope := [][]float64{{0.02, -0.005, 0.0}, {-0.01, 0.02, 0.001}, {0.0, -0.002, 0.05}}
+	for tt := range T {
+		closes[tt] = make([]float64, n)
+		for i := range n {
+			if tt == 0 {
+				closes[tt][i] = 100
+				continue
+			}
+			closes[tt][i] = closes[tt-1][i] * math.Exp(slope[(tt-1)/30][i]+0.003*math.Sin(float64(tt*(i+2))))
+		}
+	}
+	pan := panelFromCloses(t, closes)
+	folds := []struct{ start, end int }{{5, 29}, {30, 59}, {60, 89}, {12, 40}}
+	p := mustNew(t, BSH, Defaults())
+	// Equality of products of the same few ratios: a few ulps per bar.
+	const tol = 1e-12
+	for _, f := range folds {
+		p.Reset()
+		p.SetHorizon(f.end)
+		r := simulate(t, p, pan, 0, f.start, f.end, nil, false)
+		got := r.wealth[len(r.wealth)-1]
+		best, bestG, ubah := -1, 0.0, 0.0
+		for i := range n {
+			g := closes[f.end][i] / closes[f.start][i]
+			ubah += g / n
+			if best < 0 || g > bestG {
+				best, bestG = i, g
+			}
+		}
+		if math.Abs(got-bestG) > tol*bestG {
+			t.Errorf("window [%d, %d]: bsh grew %v, the best asset %d grew %v", f.start, f.end, got, best, bestG)
+		}
+		if got < ubah*(1-tol) {
+			t.Errorf("window [%d, %d]: bsh grew %v < uniform buy-and-hold %v", f.start, f.end, got, ubah)
+		}
+		toEnd := 0
+		for i := range n {
+			if closes[T-1][i]/closes[f.start][i] > closes[T-1][toEnd]/closes[f.start][toEnd] {
+				toEnd = i
+			}
+		}
+		if f.end < T-1 && toEnd == best {
+			t.Fatalf("window [%d, %d]: the fixture does not separate the window's best asset from the best to the panel's end", f.start, f.end)
+		}
+	}
+	// Without a horizon (negative) bsh ranks to the panel's last bar.
+	p.Reset()
+	p.SetHorizon(-1)
+	r := simulate(t, p, pan, 0, 5, 29, nil, false)
+	if r.decisions[0][3] != 1 {
+		t.Errorf("no horizon: first decision %v, want all in asset 2 (best to the panel's end)", r.decisions[0])
+	}
+	// A horizon not after the first decision falls back to the panel's end
+	// and says so.
+	q := mustNew(t, BSH, Defaults())
+	q.SetHorizon(5)
+	r = simulate(t, q, pan, 0, 10, 20, nil, false)
+	if r.decisions[0][3] != 1 || len(q.Diagnostics().Fallbacks) != 1 {
+		t.Errorf("horizon before the decision: first decision %v, fallbacks %v; want asset 2 and one fallback", r.decisions[0], q.Diagnostics().Fallbacks)
+	}
+}

@@ -72,7 +72,10 @@
 //	         weights under costs and guards where buy-and-hold never trades
 //	ucrp     uniform constant rebalanced portfolio (Cover 1991)
 //	bsh      best stock in hindsight: all in the asset with the largest
-//	         close growth from the first decision to the panel's last bar.
+//	         close growth from the first decision to the horizon: the last
+//	         bar of the traded segment set with Policy.SetHorizon (the
+//	         walk-forward runner sets each test window's last bar), else
+//	         the panel's last bar.
 //	         NOT IMPLEMENTABLE: it reads the future through
 //	         obs.History.Panel(); Name() is "bsh (hindsight)" and
 //	         Implementable reports false. A reference line only.

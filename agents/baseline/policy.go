@@ -70,6 +70,9 @@ type step struct {
 	first bool
 	rng   *rand.Rand
 	rec   *recorder
+	// horizon is the last bar bsh looks ahead to (Policy.SetHorizon);
+	// negative means the panel's last bar.
+	horizon int
 }
 
 func (s *step) fallback(kind, format string, args ...any) {
@@ -105,6 +108,8 @@ type Policy struct {
 	strat  strategy
 	sched  schedule
 	rec    recorder
+	// horizon is set by SetHorizon and survives Reset; -1 = panel end.
+	horizon int
 
 	// Episode state.
 	started   bool
@@ -123,7 +128,7 @@ func New(method string, cfg Config) (*Policy, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Policy{method: method, cfg: cfg, sched: scheduled}
+	p := &Policy{method: method, cfg: cfg, sched: scheduled, horizon: -1}
 	switch method {
 	case EqualWeight:
 		p.strat, p.sched = &fixed{kind: fixedEqual}, banded
@@ -179,6 +184,17 @@ func (p *Policy) Reset() {
 	p.started = false
 	p.strat.reset()
 }
+
+// SetHorizon sets the last bar (an index into the traded panel) that bsh
+// looks ahead to: at its first decision it picks the asset whose close grows
+// most from that bar to the close of bar last. A walk-forward runner sets
+// it to the last bar of each test window before backtesting it, so that bsh
+// is the best single asset of that window; a negative last (the default)
+// means the panel's last bar, right for a backtest over the whole panel. A
+// horizon at or before the first decision bar falls back to the panel's
+// last bar (recorded in Diagnostics). Every other method ignores it. It is
+// kept across Reset.
+func (p *Policy) SetHorizon(last int) { p.horizon = last }
 
 // Diagnostics returns a copy of the decisions and fallbacks recorded since
 // New.
@@ -236,7 +252,7 @@ func (p *Policy) Act(dst []float64, obs *agents.Observation, rng *rand.Rand, mod
 		return nil
 	}
 	p.lastCheck = t
-	p.st = step{obs: obs, h: h, t: t, n: n, first: first, rng: rng, rec: &p.rec}
+	p.st = step{obs: obs, h: h, t: t, n: n, first: first, rng: rng, rec: &p.rec, horizon: p.horizon}
 	s := &p.st
 	err := p.strat.target(p.tgt, s)
 	p.st = step{} // do not retain the caller's observation or rng

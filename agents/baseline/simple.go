@@ -110,8 +110,9 @@ func gamma(rng *rand.Rand, a float64) float64 {
 }
 
 // bsh is the best stock in hindsight: at its first decision it picks the
-// asset whose close grows most from that bar to the last bar of the panel
-// (reading the future through History.Panel()) and holds only it.
+// asset whose close grows most from that bar to the horizon (the last bar
+// of the traded segment, Policy.SetHorizon; by default the panel's last
+// bar), reading the future through History.Panel(), and holds only it.
 type bsh struct {
 	best int
 }
@@ -123,7 +124,14 @@ func (b *bsh) target(dst []float64, s *step) error {
 		// Deliberately reads past the decision bar: bsh is the
 		// not-implementable reference of the online-portfolio literature.
 		pan := s.h.Panel()
-		end := pan.T() - 1
+		end := s.horizon
+		switch {
+		case end < 0 || end >= pan.T():
+			end = pan.T() - 1
+		case end <= s.t:
+			s.fallback("horizon not after the decision → panel end", "the horizon bar %d is not after the first decision at bar %d; ranking the assets by their growth to the panel's last bar %d", end, s.t, pan.T()-1)
+			end = pan.T() - 1
+		}
 		b.best = 0
 		bestGrowth := math.Inf(-1)
 		for i := range s.n {

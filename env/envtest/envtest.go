@@ -379,10 +379,12 @@ func sameInfo(a, b env.Info) error {
 		return fmt.Errorf("info regime %v vs %v", a.Regime, b.Regime)
 	case a.Guard != b.Guard:
 		return fmt.Errorf("info guard %+v vs %+v", a.Guard, b.Guard)
+	case a.LiquidityLimited != b.LiquidityLimited:
+		return fmt.Errorf("info liquidity-limited assets %d vs %d", a.LiquidityLimited, b.LiquidityLimited)
 	}
 	for _, e := range []error{
 		sc("value", a.Value, b.Value), sc("return", a.Return, b.Return), sc("turnover", a.Turnover, b.Turnover),
-		sc("fees", a.Fees, b.Fees), sc("slippage", a.Slippage, b.Slippage),
+		sc("fees", a.Fees, b.Fees), sc("slippage", a.Slippage, b.Slippage), sc("unfilled", a.Unfilled, b.Unfilled),
 		sameFloats("info requested", a.Requested, b.Requested), sameFloats("info executed", a.Executed, b.Executed),
 		sameFloats("info weights", a.Weights, b.Weights),
 	} {

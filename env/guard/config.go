@@ -55,10 +55,12 @@ type Config struct {
 	// MaxParticipation caps the trade in each risky asset at this fraction
 	// of the decision bar's dollar volume (close × volume of bar t):
 	// |w_i − w'_i| · V ≤ MaxParticipation · close_{t,i} · volume_{t,i},
-	// with V the portfolio value before the trade. Keep it below the market
-	// env's liquidity_cap (see the package doc). An asset with zero volume
-	// never trades, whether or not this is set. Range [0, 1]; default 0 =
-	// disabled.
+	// with V the portfolio value before the trade. A Guard over the market
+	// env enforces the tighter of this and the env's liquidity_cap, so with
+	// 0 (or a larger value) it still plans with the env's cap (see the
+	// package doc, "The guard and the market env's frictions"). An asset
+	// with zero volume never trades, whether or not this is set. Range
+	// [0, 1]; default 0 = only the env's cap.
 	MaxParticipation float64 `toml:"max_participation"`
 
 	// DrawdownLimit arms the drawdown circuit breaker: when the value falls

@@ -30,9 +30,13 @@
 //   - max_participation: |w_i − w'_i|·V ≤ p·close_{t,i}·volume_{t,i}. The
 //     cap uses bar t's dollar volume also when the env executes at the next
 //     open (bar t+1's volume is unknown at t) and the pre-trade value V.
-//     Independently of p, an asset without volume at bar t cannot trade at
-//     all, as in the market env (this needs State.Market, which Guard
-//     always supplies).
+//     Under Guard, p is the tighter of max_participation (if > 0) and the
+//     market env's liquidity_cap (if > 0), so the default
+//     max_participation = 0 still plans with the env's cap
+//     (Projector.Participation reports the p in force; a Projector used
+//     alone knows only max_participation). Independently of p, an asset
+//     without volume at bar t cannot trade at all, as in the market env
+//     (this needs State.Market, which Guard always supplies).
 //   - drawdown breaker: when 1 − V/H exceeds drawdown_limit (H the
 //     high-water mark) the gross exposure is capped at drawdown_gross for
 //     drawdown_cooldown decision bars [trip, trip + cooldown). H is the
@@ -75,8 +79,10 @@
 // its cap while liquidity or turnover forbid selling enough). The order is:
 //
 //  1. liquidity is physical and always holds: an asset that cannot be sold
-//     down to its cap is sold as far as liquidity allows; a cash floor that
-//     illiquid holdings prevent reaching is lowered to what is reachable;
+//     down to its cap is sold as far as liquidity allows (under Guard, the
+//     env's liquidity_cap × bar t's dollar volume, the most the env fills
+//     at the close); a cash floor that illiquid holdings prevent reaching
+//     is lowered to what is reachable;
 //  2. position limits (max_weight, min_cash, max_gross, breaker, vol_target)
 //     hold next: their forced trades are made even if they exceed τ;
 //  3. turnover is honoured with whatever budget is left.
@@ -99,14 +105,32 @@
 //
 // The guarantee is on the allocation the guard sends, which the market env
 // reports as Info.Requested. The env executes exactly that allocation
-// (Info.Executed) unless its own liquidity clip binds: fees shrink every
-// position by the remainder factor μ, and a position whose bar has no
-// volume, or whose shrinking exceeds the env's liquidity_cap, cannot
-// follow, leaving the executed weights a fee-sized fraction (measured: at
-// most 0.2 % of value, on ~5 % of steps with 2 % zero-volume bars) away
-// from the guarded ones. Set max_participation below the env's
-// liquidity_cap (e.g. half of it) so that the env's clip binds only on such
-// bars. Turnover is measured on target weights (Σ|w_i − w'_i|); the env's
+// (Info.Executed, bit for bit) unless its own liquidity clip binds, and
+// then says so: Info.LiquidityLimited counts the assets it filled only
+// partly and Info.Unfilled the undone part (a fraction of V), and Guard
+// counts such steps in Totals.LiquidityLimited. So every step whose
+// executed weights breach a limit carries FlagConflict (the precedence
+// gave way) or a partial fill (the env did); the property tests check it
+// on illiquid panels.
+//
+// Because Guard plans with the env's liquidity_cap, at the close the env
+// fills what the guard sends up to fee-sized amounts: a target asks for
+// μ·w_i of the post-trade value (μ the remainder factor after costs), so a
+// sale planned at exactly the cap, or a position on a bar without volume
+// (which the guard holds), cannot follow the shrinking by μ, and buys lose
+// what those clips cost in cash. Measured: Info.Unfilled ≤ 2·(fees +
+// slippage)/V on every step (tested); |executed − sent| at most 0.2 % of
+// value, on 1–7 % of steps, for envtest's panels (ample volume, 2 %
+// zero-volume bars, max_participation 0.05), and up to 1.5 % on illiquid
+// random panels with crashes and sqrt slippage, where costs are large.
+// With execution = "next_open" the env fills on bar t+1's volume and
+// value, which the guard must not read, so the fill can fall short by any
+// amount (measured on illiquid random panels: |executed − sent| up to
+// 0.74); such steps are counted the same way. Setting max_participation below the env's
+// liquidity_cap (e.g. half of it) leaves a margin for both effects;
+// partial fills then come mostly from bars without volume.
+//
+// Turnover is measured on target weights (Σ|w_i − w'_i|); the env's
 // Info.Turnover measures traded notional after costs (Σ|μ·w_i − w'_i|),
 // which differs by a fee-sized amount.
 //
@@ -115,8 +139,9 @@
 // Report.Flags holds one bit per limit that changed the request (Flag*
 // constants), Report.Interventions their number (FlagConflict excluded);
 // Guard copies both and the breaker state into env.Info.Guard. Totals keeps
-// running counts per flag, trips and breaker steps across episodes for the
-// evaluation report.
+// running counts per flag, trips, breaker steps and, under Guard, the steps
+// the env filled only partly (LiquidityLimited, not an intervention)
+// across episodes for the evaluation report.
 //
 // # Performance and aliasing
 //

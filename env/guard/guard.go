@@ -10,6 +10,14 @@ import (
 // feasible set of its Config (see Projector.Project) before passing it to
 // the inner env, and reports what it did in StepResult.Info.Guard.
 //
+// When the Portfolio at the bottom of the stack reports a liquidity cap
+// (the market env's costs.liquidity_cap, through a LiquidityCap() float64
+// method), the Guard's participation limit is the tighter of that cap and
+// Config.MaxParticipation, so the forced trades it plans are ones the env
+// can fill and the precedence rule of the package doc applies. Steps on
+// which the env still fills only part of the allocation
+// (env.Info.LiquidityLimited > 0) are counted in Totals.LiquidityLimited.
+//
 // The inner env must take weights (a Simplex action space of N+1) and have
 // a Portfolio at the bottom of its wrapper stack (env.FindPortfolio). The
 // Guard's spec is the inner spec: it accepts any finite vector of N+1 values
@@ -23,6 +31,12 @@ type Guard struct {
 	last    Report
 	started bool
 	closed  bool
+}
+
+// liquidityCapper is implemented by a Portfolio that caps each trade at a
+// fraction of the bar's dollar volume (env.Market: costs.liquidity_cap).
+type liquidityCapper interface {
+	LiquidityCap() float64
 }
 
 // New wraps inner with a guard enforcing cfg.
@@ -43,6 +57,13 @@ func New(inner env.Env, cfg Config) (*Guard, error) {
 	proj, err := NewProjector(cfg, spec.Assets)
 	if err != nil {
 		return nil, err
+	}
+	if lc, ok := port.(liquidityCapper); ok {
+		c := lc.LiquidityCap()
+		if !(c >= 0 && c <= 1) {
+			return nil, fmt.Errorf("guard: the inner env's liquidity cap %v is outside [0, 1]", c)
+		}
+		proj.tightenParticipation(c)
 	}
 	return &Guard{inner: inner, port: port, proj: proj, act: make([]float64, n)}, nil
 }
@@ -65,9 +86,12 @@ func (g *Guard) Reset(dst []float64, seed uint64) (env.Info, error) {
 }
 
 // Step projects action onto the feasible set at the current bar, steps the
-// inner env with the result and fills dst.Info.Guard. It panics before the
-// first Reset. With NonFinite = "error", a NaN or Inf action returns an
-// error wrapping env.ErrInvalidAction and the inner env is not stepped.
+// inner env with the result and fills dst.Info.Guard. A step on which the
+// inner env filled only part of the projected allocation
+// (dst.Info.LiquidityLimited > 0) is counted in Totals.LiquidityLimited.
+// It panics before the first Reset. With NonFinite = "error", a NaN or Inf
+// action returns an error wrapping env.ErrInvalidAction and the inner env
+// is not stepped.
 // When the inner Step fails, the guard's breaker and totals are left as
 // they were, so a retried step counts once.
 func (g *Guard) Step(dst *env.StepResult, action []float64) error {
@@ -90,6 +114,9 @@ func (g *Guard) Step(dst *env.StepResult, action []float64) error {
 		// The inner env did not step: neither does the guard.
 		g.proj.brk, g.proj.totals = brk, tot
 		return err
+	}
+	if dst.Info.LiquidityLimited > 0 {
+		g.proj.totals.LiquidityLimited++
 	}
 	g.last = rep
 	dst.Info.Guard = rep.Info()

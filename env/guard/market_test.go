@@ -45,7 +45,8 @@ func TestGuardConformsOverMarketEnv(t *testing.T) {
 // executes exactly that allocation unless its own liquidity clip binds
 // (fees shrink every position by μ, and a position on a bar without volume
 // cannot shrink), so Executed must match Requested to within a fee-sized
-// fraction.
+// fraction, and exactly on every step without a reported partial fill
+// (Info.LiquidityLimited = 0), which Totals.LiquidityLimited counts.
 func TestGuardOverMarketEnvWithCosts(t *testing.T) {
 	rng := seed.New(1, seed.Test, 60)
 	for world := range 6 {
@@ -65,7 +66,7 @@ func TestGuardOverMarketEnvWithCosts(t *testing.T) {
 		res := env.NewStepResult(spec)
 		obs := make([]float64, spec.Observation.Len())
 		req := make([]float64, len(spec.Assets)+1)
-		steps, exact, maxD := 0, 0, 0.0
+		steps, exact, limited, maxD := 0, 0, 0, 0.0
 		for ep := range 10 {
 			if _, err := g.Reset(obs, rng.Uint64()); err != nil {
 				t.Fatal(err)
@@ -92,14 +93,22 @@ func TestGuardOverMarketEnvWithCosts(t *testing.T) {
 				if d <= 1e-12 {
 					exact++
 				}
+				if res.Info.LiquidityLimited > 0 {
+					limited++
+				} else if d != 0 {
+					t.Fatalf("world %d bar %d: executed %v differs from requested %v without a reported partial fill", world, s.bar, res.Info.Executed, res.Info.Requested)
+				}
 				maxD = math.Max(maxD, d)
 				steps++
 				done = res.Terminated || res.Truncated
 			}
 		}
 		tot := g.Totals()
-		t.Logf("world %d: %d steps, executed = requested on %d (max gap %.2g); %s trips %d",
-			world, steps, exact, maxD, flagCounts(tot), tot.Trips)
+		t.Logf("world %d: %d steps, executed = requested on %d (max gap %.2g), partial fills %d; %s trips %d",
+			world, steps, exact, maxD, limited, flagCounts(tot), tot.Trips)
+		if tot.LiquidityLimited != limited {
+			t.Errorf("world %d: Totals.LiquidityLimited = %d, %d steps reported a partial fill", world, tot.LiquidityLimited, limited)
+		}
 		if exact < steps*9/10 {
 			t.Errorf("world %d: executed = requested on only %d of %d steps", world, exact, steps)
 		}

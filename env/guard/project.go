@@ -21,7 +21,7 @@ const (
 	FlagMaxWeight                    // a risky weight above its max_weight / asset_max_weight
 	FlagMinCash                      // cash below min_cash
 	FlagMaxGross                     // gross risky exposure above max_gross
-	FlagLiquidity                    // a trade larger than max_participation of the bar's dollar volume
+	FlagLiquidity                    // a trade larger than the participation cap (max_participation, or the env's tighter liquidity_cap) of the bar's dollar volume
 	FlagBreaker                      // gross exposure above drawdown_gross while the breaker is active
 	FlagVolTarget                    // forecast volatility above vol_target: risky weights scaled into cash
 	FlagTurnover                     // turnover above max_turnover: only part of the move was made
@@ -109,6 +109,11 @@ type Totals struct {
 	ByFlag        [NumFlags]int // projections on which each flag was set, by bit position
 	Trips         int           // breaker trips
 	BreakerSteps  int           // projections with the breaker active
+	// LiquidityLimited counts the steps on which the env below a Guard
+	// filled only part of the allocation the guard sent
+	// (env.Info.LiquidityLimited > 0); a Projector alone never sets it.
+	// Not an intervention: the env, not the guard, changed the allocation.
+	LiquidityLimited int
 }
 
 // Count returns how many projections had flag f set (f a single Flag*).
@@ -126,6 +131,7 @@ func (t Totals) Count(f uint32) int {
 type Projector struct {
 	cfg    Config
 	n      int       // N+1
+	part   float64   // effective participation cap: cfg.MaxParticipation, tightened by Guard to the env's liquidity_cap; 0 = none
 	maxW   []float64 // per-coordinate weight cap; maxW[0] = 1 (cash)
 	capped []bool    // a max-weight cap is configured for the asset
 	nonFin bool      // NonFinite == "error"
@@ -176,6 +182,7 @@ func NewProjector(cfg Config, assets []string) (*Projector, error) {
 		maxW:   make([]float64, n),
 		capped: make([]bool, n),
 		nonFin: cfg.NonFinite == NonFiniteError,
+		part:   cfg.MaxParticipation,
 		cur:    make([]float64, n),
 		lo:     make([]float64, n),
 		hi:     make([]float64, n),
@@ -212,6 +219,20 @@ func NewProjector(cfg Config, assets []string) (*Projector, error) {
 // Config returns the configuration the Projector was built from.
 func (p *Projector) Config() Config { return p.cfg }
 
+// tightenParticipation lowers the effective participation cap to c when c
+// is a cap (> 0) tighter than the current one. Guard calls it with the
+// market env's liquidity_cap.
+func (p *Projector) tightenParticipation(c float64) {
+	if c > 0 && (p.part == 0 || c < p.part) {
+		p.part = c
+	}
+}
+
+// Participation returns the effective participation cap the projection
+// enforces: Config.MaxParticipation, or the liquidity_cap of the market env
+// under a Guard when that is tighter; 0 = none.
+func (p *Projector) Participation() float64 { return p.part }
+
 // Reset starts a new episode: the breaker is disarmed and forgets its
 // high-water mark. Totals are kept.
 func (p *Projector) Reset() {
@@ -240,7 +261,7 @@ func (p *Projector) Project(dst, req []float64, st State) (Report, error) {
 	if len(dst) != n || len(req) != n || len(st.Weights) != n {
 		panic("guard: allocation length mismatch")
 	}
-	if (p.cfg.MaxParticipation > 0 || p.cfg.VolTarget > 0) && st.Market == nil {
+	if (p.part > 0 || p.cfg.VolTarget > 0) && st.Market == nil {
 		panic("guard: State.Market is nil but the liquidity or vol cap needs it")
 	}
 	if st.Market != nil && (st.Market.N() != n-1 || st.Bar < 0 || st.Bar >= st.Market.T()) {
@@ -412,9 +433,9 @@ func (p *Projector) cleanWeights(w []float64) error {
 }
 
 // liquidity returns how far (in weight) risky asset a may trade at st.Bar:
-// max_participation · dollar volume / value, 0 for a bar without volume
-// (such an asset cannot trade, as in the market env, whether or not
-// max_participation is set), +Inf without a cap or without st.Market.
+// the effective participation cap (p.part) · dollar volume / value, 0 for a
+// bar without volume (such an asset cannot trade, as in the market env,
+// whether or not a cap is set), +Inf without a cap or without st.Market.
 func (p *Projector) liquidity(st State, a int) float64 {
 	if st.Market == nil {
 		return math.Inf(1)
@@ -423,10 +444,10 @@ func (p *Projector) liquidity(st State, a int) float64 {
 	switch {
 	case dv == 0:
 		return 0
-	case p.cfg.MaxParticipation == 0 || st.Value == 0:
+	case p.part == 0 || st.Value == 0:
 		return math.Inf(1)
 	}
-	return p.cfg.MaxParticipation * dv / st.Value
+	return p.part * dv / st.Value
 }
 
 // inBox reports whether req lies in the box of this call and sums to one,

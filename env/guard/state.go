@@ -10,7 +10,8 @@ import (
 )
 
 // guardStateVersion is the format version of Guard states.
-const guardStateVersion = 1
+// Version 2 added Totals.LiquidityLimited.
+const guardStateVersion = 2
 
 var (
 	_ encoding.BinaryMarshaler   = (*Guard)(nil)
@@ -52,7 +53,7 @@ func (g *Guard) MarshalBinary() ([]byte, error) {
 	e.Bool(p.brk.rearmed)
 	e.Float64(p.brk.hwm)
 	t := p.totals
-	for _, x := range []int{t.Steps, t.Intervened, t.Interventions, t.Trips, t.BreakerSteps} {
+	for _, x := range []int{t.Steps, t.Intervened, t.Interventions, t.Trips, t.BreakerSteps, t.LiquidityLimited} {
 		e.Int(x)
 	}
 	e.Int(NumFlags)
@@ -109,7 +110,7 @@ func (g *Guard) UnmarshalBinary(data []byte) error {
 	brk.rearmed = d.Bool()
 	brk.hwm = d.Float64()
 	var t Totals
-	t.Steps, t.Intervened, t.Interventions, t.Trips, t.BreakerSteps = d.Int(), d.Int(), d.Int(), d.Int(), d.Int()
+	t.Steps, t.Intervened, t.Interventions, t.Trips, t.BreakerSteps, t.LiquidityLimited = d.Int(), d.Int(), d.Int(), d.Int(), d.Int(), d.Int()
 	if nf := d.Int(); d.Err() == nil && nf != NumFlags {
 		d.Fail("the state counts %d flags, this build %d", nf, NumFlags)
 	}

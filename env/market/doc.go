@@ -100,7 +100,9 @@
 // LoadReport.Summary): zero-volume bars, extreme wicks (high > WickRatio ×
 // max(open, close) or low < min(open, close) / WickRatio, WickRatio = 2),
 // gaps (runs of missing bars, with their count), incomplete resampling
-// buckets (dropped) and forward-filled bars.
+// buckets (dropped), forward-filled bars, and RFC3339 times written with a
+// non-zero UTC offset (2021-01-02T00:00:00+02:00), which are converted to
+// UTC: one warning per file, naming the first such line and counting them.
 //
 // Load reads files concurrently (GOMAXPROCS goroutines); its results and
 // error choice do not depend on scheduling. The whole hourly directory of

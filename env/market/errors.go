@@ -79,6 +79,11 @@ const (
 	// WarnFilled is a run of bars created by a fill policy during alignment
 	// (Bars = how many).
 	WarnFilled
+	// WarnUTCOffset is a file whose RFC3339 times carry a non-zero UTC
+	// offset (2021-01-02T00:00:00+02:00): they were converted to UTC, the
+	// time base of every panel. One warning per file: Line and Time are the
+	// first such row and its UTC time, Bars counts the rows.
+	WarnUTCOffset
 )
 
 // WickRatio is the threshold of WarnWick: a high above WickRatio·max(open,
@@ -87,7 +92,7 @@ const (
 // wicks, and the test is symmetric in log price: |log wick| > log 2.
 const WickRatio = 2.0
 
-var warningNames = [...]string{"", "zero-volume bar", "extreme wick", "gap", "incomplete bucket", "filled bars"}
+var warningNames = [...]string{"", "zero-volume bar", "extreme wick", "gap", "incomplete bucket", "filled bars", "UTC offset converted"}
 
 // String returns a short lower-case name of the kind.
 func (k WarningKind) String() string {

@@ -251,7 +251,21 @@ func matchInterval(s *Series, want time.Duration) *DataError {
 	}
 	return &DataError{File: s.Path,
 		Msg: fmt.Sprintf("the interval option %s does not match the data, whose most common bar spacing is %s", dur(want), dur(s.Interval)),
-		Fix: fmt.Sprintf("set the interval to %s, or to 0 to infer it", dur(s.Interval))}
+		Fix: fmt.Sprintf("set the interval to %s, or to 0 to infer it", dur(s.Interval)),
+		Err: &IntervalError{Want: want, Got: s.Interval}}
+}
+
+// IntervalError is the cause (DataError.Err) of the error Load and Validate
+// return for a file whose bar interval differs from LoadOptions.Interval.
+// Find it with errors.As to phrase the fix in the caller's terms (a config
+// key or a flag) with the two intervals.
+type IntervalError struct {
+	Want time.Duration // the interval option
+	Got  time.Duration // the file's most common bar spacing
+}
+
+func (e *IntervalError) Error() string {
+	return fmt.Sprintf("interval %s expected, the data has %s", dur(e.Want), dur(e.Got))
 }
 
 func fileReport(s *Series, f Format, errs int) FileReport {

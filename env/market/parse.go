@@ -88,7 +88,7 @@ const maxUnix = math.MaxInt64 / int64(time.Second)
 // parseRFC3339 parses a bar open time. The fixed form YYYY-MM-DDTHH:MM:SSZ
 // (what folio writes) is parsed by hand; a bare date YYYY-MM-DD means 00:00
 // UTC; anything else goes through time.Parse(time.RFC3339), so offsets such
-// as +02:00 are honoured. The time must be a whole second.
+// as +02:00 are honoured (converted to UTC; the reader warns, WarnUTCOffset). The time must be a whole second.
 func parseRFC3339(b []byte) (int64, error) {
 	if len(b) == 20 && b[19] == 'Z' && b[10] == 'T' && b[13] == ':' && b[16] == ':' {
 		if s, ok := fastDateTime(b); ok {
@@ -115,6 +115,26 @@ func parseRFC3339(b []byte) (int64, error) {
 		return 0, fmt.Errorf("%s has a fraction of a second; bar open times are whole seconds", t.Format(time.RFC3339Nano))
 	}
 	return t.Unix(), nil
+}
+
+// utcOffset returns the UTC offset in seconds written at the end of an
+// RFC3339 time that parseRFC3339 accepted: 0 for "Z", a bare date or
+// "+00:00", otherwise ±(hh·3600 + mm·60).
+func utcOffset(b []byte) int {
+	n := len(b)
+	if n < 6 || b[n-3] != ':' || (b[n-6] != '+' && b[n-6] != '-') {
+		return 0
+	}
+	hh, ok1 := digits(b[n-5 : n-3])
+	mm, ok2 := digits(b[n-2:])
+	if !ok1 || !ok2 {
+		return 0
+	}
+	off := int(hh)*3600 + int(mm)*60
+	if b[n-6] == '-' {
+		off = -off
+	}
+	return off
 }
 
 // fastDateTime parses YYYY-MM-DDTHH:MM:SSZ (separators already checked) and

@@ -172,6 +172,13 @@ type parser struct {
 	tkind  timeKind  // how times are written
 	cols   [5]int    // open, high, low, close, volume columns
 	names  [6]string // display names: time, open, high, low, close, volume
+
+	// Rows whose RFC3339 time has a non-zero UTC offset (converted to UTC):
+	// how many, and the first one's line, text and UTC time.
+	offsets int
+	offLine int
+	offText string
+	offTime int64
 }
 
 // fail records a problem; it reports whether parsing must stop.
@@ -235,12 +242,18 @@ func parseCSV(path string, data []byte, format Format, collect bool) readResult 
 			stop = p.fail(lineNo, "", "", "expected %d columns, got %d", p.ncol, n)
 			continue
 		}
-		t, err := p.parseTime(trimField(f[p.tcol]))
+		tb := trimField(f[p.tcol])
+		t, err := p.parseTime(tb)
 		if err != nil {
-			stop = p.fail(lineNo, p.names[0], "", "cannot parse %q as a time: %v", trimField(f[p.tcol]), err)
+			stop = p.fail(lineNo, p.names[0], "", "cannot parse %q as a time: %v", tb, err)
 			if stop {
 				break
 			}
+		} else if p.tkind == timeRFC3339 && utcOffset(tb) != 0 {
+			if p.offsets == 0 {
+				p.offLine, p.offText, p.offTime = lineNo, string(tb), t
+			}
+			p.offsets++
 		}
 		if err == nil && (t < 0 || t > maxUnix) {
 			err = errOutOfRange
@@ -296,7 +309,13 @@ func parseCSV(path string, data []byte, format Format, collect bool) readResult 
 	if !p.spacing(s) {
 		return readResult{errs: p.errs, format: p.format}
 	}
-	return readResult{series: s, warns: seriesWarnings(s), errs: p.errs, format: p.format}
+	warns := seriesWarnings(s)
+	if p.offsets > 0 {
+		warns = append(warns, Warning{Kind: WarnUTCOffset, File: path, Line: p.offLine, Asset: s.Asset, Time: p.offTime, Bars: p.offsets,
+			Msg: fmt.Sprintf("%d time(s) carry a UTC offset and were converted to UTC, e.g. %s is %s; write times in UTC (ending in Z) to silence this",
+				p.offsets, p.offText, rfc3339(p.offTime))})
+	}
+	return readResult{series: s, warns: warns, errs: p.errs, format: p.format}
 }
 
 // columnIndex maps a canonical column name to its index in canonicalColumns.

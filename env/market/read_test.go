@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -314,5 +315,75 @@ func TestReadFolioColumnOrderAndQuoting(t *testing.T) {
 	}
 	if s.Len() != 2 || s.Close[0] != 1.5 || s.Open[1] != 1.5 || s.Low[1] != 1 || s.Times[1] != ts("2021-01-01T01:00:00Z") || len(ws) != 1 {
 		t.Errorf("series %+v warnings %v", s, ws)
+	}
+}
+
+// TestReadUTCOffsetWarning: times with a non-zero UTC offset are converted
+// to UTC (hand-computed: 2021-01-02T00:00:00+02:00 is 2021-01-01T22:00Z)
+// and produce exactly one warning per file, naming the first such line and
+// counting the rows; Z and +00:00 times produce none. Load passes the
+// warning on in its report.
+func TestReadUTCOffsetWarning(t *testing.T) {
+	dir := t.TempDir()
+	off := writeFile(t, dir, "ETH.csv", folioCSV(
+		"2021-01-01T21:00:00Z,1,1,1,1,1",
+		"2021-01-02T00:00:00+02:00,1,1,1,1,1",
+		"2021-01-01T18:00:00-05:00,1,1,1,1,1",
+		"2021-01-02T00:00:00Z,1,1,1,1,1",
+	))
+	s, ws, err := ReadFile(off, FormatAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []int64{ts("2021-01-01T21:00:00Z"), ts("2021-01-01T22:00:00Z"), ts("2021-01-01T23:00:00Z"), ts("2021-01-02T00:00:00Z")}
+	if !slices.Equal(s.Times, want) {
+		t.Fatalf("times %v, want %v", s.Times, want)
+	}
+	var got []Warning
+	for _, w := range ws {
+		if w.Kind == WarnUTCOffset {
+			got = append(got, w)
+		}
+	}
+	if len(got) != 1 {
+		t.Fatalf("%d UTC-offset warnings (%v), want exactly one per file", len(got), ws)
+	}
+	w := got[0]
+	if w.File != off || w.Line != 3 || w.Bars != 2 || w.Time != ts("2021-01-01T22:00:00Z") ||
+		!strings.Contains(w.Msg, "2021-01-02T00:00:00+02:00") || !strings.Contains(w.Msg, "converted to UTC") {
+		t.Errorf("warning %+v: want line 3, 2 rows, the first offset time and its UTC time", w)
+	}
+	if !strings.Contains(w.String(), "UTC offset converted") {
+		t.Errorf("warning string %q does not name the kind", w.String())
+	}
+
+	utc := writeFile(t, dir, "BTC.csv", folioCSV(
+		"2021-01-01T21:00:00Z,1,1,1,1,1",
+		"2021-01-01T22:00:00+00:00,1,1,1,1,1",
+		"2021-01-01T23:00:00-00:00,1,1,1,1,1",
+		"2021-01-02,1,1,1,1,1",
+	))
+	if _, ws, err := ReadFile(utc, FormatAuto); err != nil {
+		t.Fatal(err)
+	} else {
+		for _, w := range ws {
+			if w.Kind == WarnUTCOffset {
+				t.Errorf("UTC times gave an offset warning: %v", w)
+			}
+		}
+	}
+
+	_, rep, err := Load([]string{off, utc}, Defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, w := range rep.Warnings {
+		if w.Kind == WarnUTCOffset {
+			n++
+		}
+	}
+	if n != 1 || !strings.Contains(rep.Summary(3), "UTC offset converted") {
+		t.Errorf("Load report has %d UTC-offset warnings, summary:\n%s", n, rep.Summary(3))
 	}
 }
