@@ -30,7 +30,8 @@ import (
 // A Learner owns no RNG (STYLE.md 2.4): the caller passes one per call and
 // checkpoints its own streams, so Save/Load hold everything else needed to
 // resume bit-for-bit: weights, target weights, optimiser moments and step
-// counts, counters, replay contents.
+// counts, counters, replay contents. SaveWeights/LoadWeights hold the
+// weights alone (model files).
 //
 // A Learner is not safe for concurrent use.
 type Learner interface {
@@ -58,9 +59,20 @@ type Learner interface {
 	// Save writes the full training state; Load restores it into the
 	// existing buffers. Load fails with an error naming both sides if the
 	// file was written by another algorithm, architecture, configuration
-	// or format version.
+	// (naming the hyperparameters that differ) or format version, or if it
+	// holds weights only.
 	Save(w io.Writer) error
 	Load(r io.Reader) error
+	// SaveWeights writes a model file: the network weights alone (PPO's
+	// parameters; DDPG's actor and critic with their targets), without
+	// optimiser state, counters, noise state or replay buffer.
+	// LoadWeights copies the weights of a model file, or of a full state
+	// written by Save, into the learner and leaves everything else as it
+	// is (for evaluation and warm starts): it needs the same algorithm
+	// and architecture, and accepts any other hyperparameters and either
+	// precision (values are converted).
+	SaveWeights(w io.Writer) error
+	LoadWeights(r io.Reader) error
 }
 
 // Actions is where a learner writes its decisions for a batch of B envs.

@@ -233,11 +233,21 @@ func (a *Agent) validate(c *Config) ConfigErrors {
 		errs = append(errs, &ConfigError{Key: prefix + ".eval_every", Msg: "needs a validation segment",
 			Fix: "set walkforward.validation (bars held out at the end of each training window) or eval_every = 0"})
 	}
+	// The network's layer-width lists are checked here, each under its own
+	// key (nets reports only the first bad list, naming none); the
+	// algorithm's Validate then runs with valid stand-ins for them, so that
+	// a problem elsewhere in the table is reported too.
+	net, netErrs := validateWidths(prefix, *a.net())
+	errs = append(errs, netErrs...)
 	var err error
 	if a.Type == "ddpg" {
-		err = a.DDPG.Validate()
+		d := a.DDPG
+		d.Config = net
+		err = d.Validate()
 	} else {
-		err = a.PPO.Validate()
+		p := a.PPO
+		p.Config = net
+		err = p.Validate()
 	}
 	if err != nil {
 		errs = append(errs, wrapAgentErr(prefix, err))
@@ -282,6 +292,32 @@ func (a *Agent) validateFeatures(prefix string, observed []string) ConfigErrors 
 			Fix: fmt.Sprintf("add one of them to env.features, set vol_features to indices among %s, or set vol_timing = false", list())})
 	}
 	return errs
+}
+
+// validateWidths checks every layer-width list of a network and returns
+// the configuration with each bad list replaced by a valid stand-in, and
+// one error per bad list under its key.
+func validateWidths(prefix string, n nets.Config) (nets.Config, ConfigErrors) {
+	var errs ConfigErrors
+	for _, l := range []struct {
+		key string
+		ws  *[]int
+	}{{"hidden", &n.Hidden}, {"asset_hidden", &n.AssetHidden}, {"head_hidden", &n.HeadHidden}, {"decoder_hidden", &n.DecoderHidden}} {
+		for i, w := range *l.ws {
+			if w < 1 {
+				parts := make([]string, len(*l.ws))
+				for j, x := range *l.ws {
+					parts[j] = fmt.Sprint(x)
+				}
+				errs = append(errs, &ConfigError{Key: prefix + "." + l.key,
+					Msg: fmt.Sprintf("= [%s]: every layer width must be ≥ 1 (entry %d is %d)", strings.Join(parts, ", "), i+1, w),
+					Fix: "give the number of units of each hidden layer, e.g. [64, 64]"})
+				*l.ws = []int{1}
+				break
+			}
+		}
+	}
+	return n, errs
 }
 
 func wrapAgentErr(prefix string, err error) *ConfigError {

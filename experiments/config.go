@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -41,6 +42,9 @@ type Config struct {
 	file string
 	// sets are the --set overrides applied, in order.
 	sets []string
+	// lines maps the key paths defined in the file to their lines, for
+	// errors found after parsing (settings infeasible for the data).
+	lines map[string]int
 }
 
 // MarketConfig is the [market] table.
@@ -140,6 +144,7 @@ func Parse(name string, src []byte, sets []string) (*Config, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	cfg.lines = lines
 	for _, s := range sets {
 		if err := cfg.Set(s); err != nil {
 			return nil, err
@@ -149,20 +154,70 @@ func Parse(name string, src []byte, sets []string) (*Config, error) {
 	for _, a := range cfg.Agents {
 		a.resolveFeatures(cfg.observedFeatures())
 	}
-	if verrs := cfg.validate(); len(verrs) > 0 {
-		for _, e := range verrs {
-			if e.File == "" {
-				e.File = name
-				e.Line = lineOf(lines, e.Key)
-				if fromSet(e.Key, sets) {
-					e.File = "--set"
-					e.Line = 0
+	verrs := cfg.validate()
+	if s := signedSeed(src); s < 0 && !fromSet("experiment.seed", sets) {
+		// The decoder wraps a negative integer into the unsigned field.
+		verrs = append(ConfigErrors{negativeSeedError(name, lines["experiment.seed"], s)}, verrs...)
+	}
+	if len(verrs) > 0 {
+		var fileErrs map[string]bool
+		if len(sets) > 0 {
+			// An error the file alone does not have comes from --set.
+			fileErrs = map[string]bool{}
+			if _, err := Parse(name, src, nil); err != nil {
+				var fe ConfigErrors
+				if errors.As(err, &fe) {
+					for _, e := range fe {
+						fileErrs[e.Key+"\x00"+e.Msg] = true
+					}
 				}
 			}
 		}
+		cfg.locate(verrs, fileErrs)
 		return nil, verrs
 	}
 	return &cfg, nil
+}
+
+// signedSeed returns experiment.seed of a document that decoded, read as
+// the signed integer TOML has (0 when it cannot be read so).
+func signedSeed(src []byte) int64 {
+	var probe struct {
+		Experiment struct {
+			Seed int64 `toml:"seed"`
+		} `toml:"experiment"`
+	}
+	if _, err := toml.NewDecoder(bytes.NewReader(src)).Decode(&probe); err != nil {
+		return 0
+	}
+	return probe.Experiment.Seed
+}
+
+func negativeSeedError(file string, line int, s int64) *ConfigError {
+	return &ConfigError{File: file, Line: line, Key: "experiment.seed", Msg: fmt.Sprintf("= %d: must be ≥ 0", s),
+		Fix: fmt.Sprintf("use a non-negative integer, e.g. seed = %d", -s)}
+}
+
+// locate fills in where each error without a file comes from: "--set"
+// when the key was overridden on the command line or when the file alone
+// does not produce the error (fileErrs, keyed by key and message; nil when
+// there were no overrides), otherwise the file and the line of the key, or
+// of its nearest enclosing table in the file.
+func (c *Config) locate(errs ConfigErrors, fileErrs map[string]bool) {
+	for _, e := range errs {
+		if e.File != "" {
+			continue
+		}
+		if fromSet(e.Key, c.sets) || (fileErrs != nil && !fileErrs[e.Key+"\x00"+e.Msg]) {
+			e.File, e.Line = "--set", 0
+			continue
+		}
+		e.File = c.file
+		if e.File == "" {
+			e.File = "(built in code)"
+		}
+		e.Line = lineOf(c.lines, e.Key)
+	}
 }
 
 // lineOf returns the line of a key, or of its nearest enclosing table
@@ -216,9 +271,7 @@ func (c *Config) validate() ConfigErrors {
 			errs = append(errs, wrapSectionErr("market.synthetic", err))
 		}
 	}
-	if err := c.Features.Validate(); err != nil {
-		errs = append(errs, wrapSectionErr("features", err))
-	}
+	errs = append(errs, c.validateFeatures()...)
 	ec := c.envConfig()
 	if err := ec.Validate(); err != nil {
 		errs = append(errs, wrapSectionErr("env", err))
@@ -232,6 +285,9 @@ func (c *Config) validate() ConfigErrors {
 	for _, a := range c.Agents {
 		errs = append(errs, a.validate(c)...)
 	}
+	if c.Data.Source == "synthetic" && c.Market.Synthetic.Assets >= 1 {
+		errs = append(errs, c.checkAssets(c.Market.Synthetic.Assets)...)
+	}
 	if len(c.Agents) == 0 && len(c.Baselines.Methods) == 0 {
 		errs = append(errs, &ConfigError{Key: "baselines.methods", Msg: "the experiment has no agents and no baselines", Fix: "add an [agents.NAME] table or baseline methods"})
 	}
@@ -244,6 +300,130 @@ func (c *Config) validate() ConfigErrors {
 			errs = append(errs, &ConfigError{Key: "report.benchmarks", Msg: fmt.Sprintf("benchmark %q is not among baselines.methods", b), Fix: "add it to baselines.methods or remove it from report.benchmarks"})
 		}
 	}
+	return errs
+}
+
+// validateFeatures checks [features] key by key: every bad or repeated
+// name is reported under the list that holds it (features.Config.Validate
+// stops at the first problem and names no key), then the other keys.
+func (c *Config) validateFeatures() ConfigErrors {
+	f := c.Features
+	var errs ConfigErrors
+	if len(f.Asset) == 0 {
+		e := fieldErr("features.asset", "is empty: the observation needs at least one per-asset feature")
+		e.Fix = `e.g. asset = ["logret", "ewma_vol"]`
+		errs = append(errs, e)
+	}
+	seen := map[string]bool{}
+	for _, l := range []struct {
+		key    string
+		names  []string
+		global bool
+	}{{"features.asset", f.Asset, false}, {"features.global", f.Global, true}} {
+		for _, n := range l.names {
+			if seen[n] {
+				e := fieldErr(l.key, "%q is selected twice", n)
+				e.Fix = "list each feature once, in features.asset or features.global"
+				errs = append(errs, e)
+				continue
+			}
+			seen[n] = true
+			// Check the name alone, in its list, next to a valid other list.
+			probe := features.Defaults()
+			probe.Asset, probe.Global = []string{n}, nil
+			if l.global {
+				probe.Asset, probe.Global = []string{"logret"}, []string{n}
+				if n == "logret" {
+					probe.Asset = []string{"ewma_vol"}
+				}
+			}
+			if err := probe.Validate(); err != nil {
+				seen[n] = false // a bad name is reported here, not again as a repeat
+				msg := strings.TrimPrefix(err.Error(), "features: ")
+				msg = strings.Replace(msg, "is not a asset feature", "is not a per-asset feature", 1)
+				e := fieldErr(l.key, "%s", msg)
+				if errors.Is(err, features.ErrUnknownFeature) {
+					if s := suggest(n, features.Available()); s != "" {
+						e.Fix = fmt.Sprintf("did you mean %q?", s)
+					}
+				}
+				errs = append(errs, e)
+			}
+		}
+	}
+	rest := f
+	rest.Asset, rest.Global = []string{"logret"}, nil
+	if err := rest.Validate(); err != nil {
+		errs = append(errs, wrapSectionErr("features", err))
+	}
+	return errs
+}
+
+// allocationMethods are the baselines that solve an allocation with the
+// box constraint max_weight (agents/baseline: newAllocation).
+var allocationMethods = map[string]bool{"inverse-vol": true, "risk-parity": true, "risk-budget": true, "min-variance": true,
+	"mean-variance": true, "max-sharpe": true, "efficient-return": true, "hrp": true, "black-litterman": true}
+
+// checkAssets checks the settings whose feasibility depends on the number
+// of assets n: the baselines' max_weight and per-asset lists. The baseline
+// package checks the same at a strategy's first decision, which is after
+// every agent has trained; checking here fails the run before any work.
+// The errors carry no file; locate (or Parse) fills it in.
+func (c *Config) checkAssets(n int) ConfigErrors {
+	b := c.Baselines
+	var errs ConfigErrors
+	used := map[string]bool{}
+	alloc := []string{}
+	for _, m := range b.Methods {
+		used[m] = true
+		if allocationMethods[m] {
+			alloc = append(alloc, m)
+		}
+	}
+	if len(alloc) > 0 && b.MaxWeight > 0 && float64(n)*b.MaxWeight < 1-1e-12 {
+		e := fieldErr("baselines.max_weight", "= %v is infeasible for %d assets: %d × %v < 1, so %s cannot be fully invested",
+			b.MaxWeight, n, n, b.MaxWeight, strings.Join(alloc, ", "))
+		e.Fix = fmt.Sprintf("use max_weight ≥ 1/%d = %.4g", n, 1/float64(n))
+		errs = append(errs, e)
+	}
+	perAsset := func(key, method string, got int) {
+		e := fieldErr(key, "has %d entries but the data has %d assets (%s needs one per asset, in asset order)", got, n, method)
+		e.Fix = fmt.Sprintf("give %d entries", n)
+		errs = append(errs, e)
+	}
+	if used["risk-budget"] && len(b.Budgets) > 0 && len(b.Budgets) != n {
+		perAsset("baselines.budgets", "risk-budget", len(b.Budgets))
+	}
+	if used["constant"] && len(b.Weights) > 0 && len(b.Weights) != n {
+		perAsset("baselines.weights", "constant", len(b.Weights))
+	}
+	if bl := b.BlackLitterman; used["black-litterman"] {
+		if len(bl.MarketWeights) > 0 && len(bl.MarketWeights) != n {
+			perAsset("baselines.black_litterman.market_weights", "black-litterman", len(bl.MarketWeights))
+		}
+		if bl.Views == "explicit" {
+			for k, row := range bl.P {
+				if len(row) != n {
+					e := fieldErr("baselines.black_litterman.p", "row %d has %d entries but the data has %d assets (each view is a portfolio over the assets)", k+1, len(row), n)
+					e.Fix = fmt.Sprintf("give %d entries per row", n)
+					errs = append(errs, e)
+					break
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// CheckAssets checks the settings that depend on the number of assets
+// (see checkAssets) once the data is loaded, and returns the problems as
+// ConfigErrors naming the file, line and key (or --set).
+func (c *Config) CheckAssets(n int) error {
+	errs := c.checkAssets(n)
+	if len(errs) == 0 {
+		return nil
+	}
+	c.locate(errs, nil)
 	return errs
 }
 

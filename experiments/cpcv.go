@@ -73,6 +73,11 @@ func (r *seedRunner) runCPCV(ctx context.Context, start int, strategies []strate
 				if err := writeJSON(filepath.Join(mkdir(filepath.Dir(file)), filepath.Base(file)), saved); err != nil {
 					return nil, err
 				}
+				if s.agent != nil {
+					if err := dropCheckpoint(filepath.Join(r.dir, "cpcv", fmt.Sprintf("split-%d", sp.Index), slugName(s.name)+".train")); err != nil {
+						return nil, err
+					}
+				}
 			}
 			for _, g := range sp.TestGroups {
 				pieces[si][[2]int{sp.Index, g}] = saved[fmt.Sprint(g)].Returns
@@ -170,7 +175,7 @@ func (r *seedRunner) trainBlocks(ctx context.Context, split int, blocks []eval.R
 		return nil, err
 	}
 	defer vec.Close()
-	root := seed.Sub(r.seed, seed.Fold, 1<<32|uint64(split)<<16|uint64(agentIndex(r.cfg, a)))
+	root := agentRoot(seed.Sub(r.seed, seed.Fold, 1<<32|uint64(split)), a)
 	l, err := newLearner(a, vec.Spec(), seed.New(root, seed.Init, 0))
 	if err != nil {
 		return nil, err

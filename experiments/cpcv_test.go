@@ -22,12 +22,14 @@ func TestRunCPCVLayout(t *testing.T) {
 	const groups, testGroups = 6, 2
 	// C(6, 2) = 15 splits; φ = 2/6 · 15 = C(5, 1) = 5 paths (closed form).
 	const splits, paths = 15, 5
-	c, err := Load("testdata/tiny.toml", []string{"walkforward.cpcv_groups=6", "walkforward.cpcv_test_groups=2"})
+	// walkforward.folds = 0 keeps every fold, so that fold 1 is the plan's
+	// first (used below to recover the first usable bar).
+	c, err := Load("testdata/tiny.toml", []string{"walkforward.cpcv_groups=6", "walkforward.cpcv_test_groups=2", "walkforward.folds=0"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	run := runTiny(t, "testdata/tiny.toml", filepath.Join(t.TempDir(), "run"), 1,
-		fmt.Sprintf("walkforward.cpcv_groups=%d", groups), fmt.Sprintf("walkforward.cpcv_test_groups=%d", testGroups))
+		fmt.Sprintf("walkforward.cpcv_groups=%d", groups), fmt.Sprintf("walkforward.cpcv_test_groups=%d", testGroups), "walkforward.folds=0")
 
 	res, err := eval.ReadResults(filepath.Join(run.Dir, resultsFile))
 	if err != nil {
@@ -61,14 +63,14 @@ func TestRunCPCVLayout(t *testing.T) {
 
 	// The covered bars: from the first bar a decision can be made at to
 	// the panel's last bar. The first usable bar is recovered from the
-	// walk-forward folds (rolling, step = test): fold k's test window
-	// starts at first + train + embargo + k·test.
+	// walk-forward folds (rolling, step = test, every fold kept): fold k's
+	// test window (k = 1, 2, …) starts at first + train + embargo + (k−1)·test.
 	wf := c.WalkForward
 	if wf.Mode != "rolling" || wf.Step != 0 || len(res.Folds) == 0 {
 		t.Fatalf("testdata/tiny.toml is no longer a rolling plan with step = test and folds (%s, step %d, %d folds); update this test", wf.Mode, wf.Step, len(res.Folds))
 	}
 	f := res.Folds[0]
-	first := f.TestStart - wf.Train - wf.Embargo - f.Index*wf.Test
+	first := f.TestStart - wf.Train - wf.Embargo - (f.Index-1)*wf.Test
 	if want := (eval.Range{Start: first, End: len(res.Times)}); l.Bars != want {
 		t.Errorf("cpcv_layout.bars = %v, want %v (first usable bar to the end of the panel)", l.Bars, want)
 	}

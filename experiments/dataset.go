@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -56,14 +57,19 @@ func loadData(c *Config, regimeFitEnd func(warmUp, bars int) int) (*dataset, err
 		if c.Data.Fill != "none" {
 			opt.MaxFillGap = c.Data.MaxFillGap
 		}
-		opt.Start, _ = parseDate(c.Data.Start)
-		opt.End, _ = parseDate(c.Data.End)
+		// Validated with the config; a date-only end includes its whole
+		// UTC day (dates.go).
+		opt.Start, _ = parseStart(c.Data.Start)
+		opt.End, _ = parseEnd(c.Data.End)
 		paths := make([]string, len(c.Data.Paths))
 		for i, p := range c.Data.Paths {
 			paths[i] = c.resolvePath(p)
 		}
 		p, rep, err := market.Load(paths, opt)
 		if err != nil {
+			if e := c.intervalMismatch(err); e != nil {
+				return nil, e
+			}
 			return nil, fmt.Errorf("experiments: data: %w", err)
 		}
 		ds.panel = p
@@ -131,4 +137,24 @@ func loadData(c *Config, regimeFitEnd func(warmUp, bars int) int) (*dataset, err
 		ds.regSrc = "Gaussian HMM, Viterbi (non-causal: used only to split episodes and for reporting, never observed by a policy)"
 	}
 	return ds, nil
+}
+
+// intervalMismatch rephrases market's interval-mismatch error in the terms
+// of the experiment file: it names data.interval (in the file, or --set)
+// and writes both intervals as the config does ("1d", not "24h"). It
+// returns nil for any other error.
+func (c *Config) intervalMismatch(err error) error {
+	var ie *market.IntervalError
+	if !errors.As(err, &ie) {
+		return nil
+	}
+	file := ""
+	var de *market.DataError
+	if errors.As(err, &de) {
+		file = de.File
+	}
+	e := fieldErr("data.interval", "= %q does not match the data: %s has a bar every %s", Duration(ie.Want).String(), file, Duration(ie.Got).String())
+	e.Fix = fmt.Sprintf(`set data.interval = "%s", or "" to infer it from the files`, Duration(ie.Got).String())
+	c.locate(ConfigErrors{e}, nil)
+	return e
 }

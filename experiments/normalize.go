@@ -6,6 +6,7 @@ import (
 	"github.com/folio-rl/folio/agents"
 	"github.com/folio-rl/folio/env"
 	"github.com/folio-rl/folio/env/wrap"
+	"github.com/folio-rl/folio/train"
 )
 
 // normalizer wraps a training env in running reward scaling and running
@@ -42,6 +43,35 @@ func mergedStats(v *env.Vec) *wrap.MeanVar {
 		m.Merge(o.Stats())
 	}
 	return m
+}
+
+// obsStatsOf returns train.Options.ObsStats for a training Vec: its
+// merged statistics, serialised, at the moment of the call (nil when the
+// envs are not normalised). train.Run takes them with every model it
+// keeps, so the best model is tested, and saved, with the statistics it
+// was validated through rather than those at the end of training.
+func obsStatsOf(v *env.Vec) func() ([]byte, error) {
+	return func() ([]byte, error) {
+		m := mergedStats(v)
+		if m == nil {
+			return nil, nil
+		}
+		return m.MarshalBinary()
+	}
+}
+
+// selected returns the learner train.Run left holding the selected model
+// (best or final) together with that model's observation statistics
+// (tr.ObsStats, from obsStatsOf).
+func selected(l agents.Learner, tr *train.Result) (agents.Learner, *train.Result, error) {
+	t := &trained{Learner: l}
+	if tr.ObsStats != nil {
+		t.stats = &wrap.MeanVar{}
+		if err := t.stats.UnmarshalBinary(tr.ObsStats); err != nil {
+			return nil, nil, fmt.Errorf("experiments: observation statistics of the %s model: %w", tr.Selected, err)
+		}
+	}
+	return t, tr, nil
 }
 
 // trained is a learner together with the observation statistics its

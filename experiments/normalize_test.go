@@ -106,7 +106,7 @@ func TestNormalizeRewardRun(t *testing.T) {
 	base := t.TempDir()
 	full := runTiny(t, "testdata/tiny_agents.toml", filepath.Join(base, "full"), 1, sets...)
 	plain := runTiny(t, "testdata/tiny_agents.toml", filepath.Join(base, "plain"), 1)
-	log := filepath.Join("seed-0", "fold-0", "ppo.train", metricsFile)
+	log := filepath.Join("seed-0", "fold-1", "ppo.train", metricsFile)
 	scaled, _ := os.ReadFile(filepath.Join(full.Dir, log))
 	raw, _ := os.ReadFile(filepath.Join(plain.Dir, log))
 	if len(scaled) == 0 || bytes.Equal(scaled, raw) {
@@ -127,7 +127,7 @@ func TestNormalizeRewardRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{eval.ReportJSON, filepath.Join("seed-0", "fold-0", "ddpg.train", metricsFile), log} {
+	for _, f := range []string{eval.ReportJSON, filepath.Join("seed-0", "fold-1", "ddpg.train", metricsFile), log} {
 		a, _ := os.ReadFile(filepath.Join(full.Dir, f))
 		b, _ := os.ReadFile(filepath.Join(res.Dir, f))
 		if len(a) == 0 || !bytes.Equal(a, b) {

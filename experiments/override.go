@@ -186,7 +186,11 @@ func setPath(v reflect.Value, key string, path []string, val string) error {
 		v = f
 	}
 	if err := assignValue(v, val); err != nil {
-		return &ConfigError{File: "--set", Key: key, Msg: err.Error(), Fix: "check the value's type in `folio config --doc`"}
+		e := &ConfigError{File: "--set", Key: key, Msg: err.Error(), Fix: "check the value's type in `folio config --doc`"}
+		if strings.HasPrefix(e.Msg, "= ") {
+			e.Fix = "use an integer ≥ 0"
+		}
+		return e
 	}
 	return nil
 }
@@ -245,6 +249,16 @@ func assignValue(v reflect.Value, val string) error {
 			parts[i] = strconv.Quote(strings.TrimSpace(p))
 		}
 		doc = "v = [" + strings.Join(parts, ", ") + "]"
+	}
+	switch v.Kind() {
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		// The decoder would wrap a negative integer into the unsigned field.
+		var signed struct {
+			V int64 `toml:"v"`
+		}
+		if _, err := toml.Decode(doc, &signed); err == nil && signed.V < 0 {
+			return fmt.Errorf("= %d: must be ≥ 0", signed.V)
+		}
 	}
 	holder := reflect.New(reflect.StructOf([]reflect.StructField{{Name: "V", Type: v.Type(), Tag: `toml:"v"`}}))
 	if _, err := toml.Decode(doc, holder.Interface()); err != nil {

@@ -104,7 +104,12 @@ func writeKeys(b *strings.Builder, docs fieldDocs, v reflect.Value, prefix strin
 			writeKeys(b, docs, fv, key+".")
 			continue
 		}
-		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", key, tomlTypeOf(ft), defaultString(fv), mdCell(doc))
+		def := defaultString(fv)
+		if f.Tag.Get("required") == "true" {
+			// A required key has no default; its zero value is not one.
+			def = "required"
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", key, tomlTypeOf(ft), def, mdCell(doc))
 	}
 }
 

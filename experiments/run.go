@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -18,11 +20,13 @@ import (
 	"github.com/folio-rl/folio/agents/ppo"
 	"github.com/folio-rl/folio/env"
 	"github.com/folio-rl/folio/env/guard"
+	"github.com/folio-rl/folio/env/market"
 	"github.com/folio-rl/folio/eval"
 	"github.com/folio-rl/folio/internal/atomicfile"
 	"github.com/folio-rl/folio/internal/seed"
 	"github.com/folio-rl/folio/internal/version"
 	"github.com/folio-rl/folio/train"
+	"github.com/folio-rl/folio/vol"
 )
 
 // RunOptions controls Run and Train.
@@ -60,6 +64,7 @@ const (
 // runInfo is run.json: provenance that is not part of the report.
 type runInfo struct {
 	Experiment      string             `json:"experiment"`
+	Command         string             `json:"command,omitempty"`
 	ConfigFile      string             `json:"config_file"`
 	ConfigHash      string             `json:"config_hash"`
 	Sets            []string           `json:"sets,omitempty"`
@@ -100,8 +105,30 @@ func (s *status) printf(format string, args ...any) {
 	fmt.Fprintf(s.w, format+"\n", args...)
 }
 
-// runDir creates (or, on resume, checks) the run directory.
-func runDir(c *Config, opt RunOptions) (string, bool, error) {
+// The commands that make run directories, recorded in run.json.
+const (
+	commandRun   = "run"
+	commandTrain = "train"
+)
+
+// madeBy returns the command that made a run directory: the one recorded
+// in run.json, else (run.json written by a build that did not record it)
+// "train" when the directory holds train.json, which only `folio train`
+// writes, and "run" otherwise.
+func madeBy(dir string, ri runInfo) string {
+	if ri.Command != "" {
+		return ri.Command
+	}
+	if _, err := os.Stat(filepath.Join(dir, "train.json")); err == nil {
+		return commandTrain
+	}
+	return commandRun
+}
+
+// runDirFor creates (or, on resume, checks) the run directory of command
+// cmd ("run" or "train"). A directory made by the other command is not
+// resumed: its layout and outputs differ.
+func runDirFor(c *Config, opt RunOptions, cmd string) (string, bool, error) {
 	if opt.Resume != "" {
 		saved, err := os.ReadFile(filepath.Join(opt.Resume, runFile))
 		if err != nil {
@@ -110,6 +137,10 @@ func runDir(c *Config, opt RunOptions) (string, bool, error) {
 		var ri runInfo
 		if err := json.Unmarshal(saved, &ri); err != nil {
 			return "", false, fmt.Errorf("experiments: --resume %s: %s is unreadable: %w", opt.Resume, runFile, err)
+		}
+		if by := madeBy(opt.Resume, ri); by != cmd {
+			return "", false, fmt.Errorf("experiments: --resume %s: the directory was made by 'folio %s', not 'folio %s'; resume it with 'folio %s FILE --resume %s', or start a new 'folio %s' run",
+				opt.Resume, by, cmd, by, opt.Resume, cmd)
 		}
 		if ri.ConfigHash != c.Hash() {
 			return "", false, fmt.Errorf("experiments: --resume %s: the run was made with another configuration (hash %s, now %s); resume with the same file and --set overrides", opt.Resume, short(ri.ConfigHash), short(c.Hash()))
@@ -176,6 +207,12 @@ func (c *Config) plan(ds *dataset) ([]eval.Fold, int, error) {
 	if wf.Folds > 0 && len(folds) > wf.Folds {
 		folds = folds[len(folds)-wf.Folds:]
 	}
+	// Folds are numbered 1, 2, … in time order after the selection: the
+	// same numbers name the fold directories (fold-1, …), the status
+	// lines and the report.
+	for i := range folds {
+		folds[i].Index = i + 1
+	}
 	return folds, start, nil
 }
 
@@ -184,7 +221,7 @@ func (c *Config) plan(ds *dataset) ([]eval.Fold, int, error) {
 // sensitivity, and the report. It returns where the report is.
 func Run(ctx context.Context, c *Config, opt RunOptions) (*RunResult, error) {
 	st := &status{w: opt.Stderr, quiet: opt.Quiet}
-	dir, resumed, err := runDir(c, opt)
+	dir, resumed, err := runDirFor(c, opt, commandRun)
 	if err != nil {
 		return nil, err
 	}
@@ -207,12 +244,17 @@ func Run(ctx context.Context, c *Config, opt RunOptions) (*RunResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Settings that depend on the number of assets fail here, before any
+	// training, not at a baseline's first decision.
+	if err := c.CheckAssets(ds.panel.N()); err != nil {
+		return nil, err
+	}
 	plan, _, err = c.plan(ds)
 	if err != nil {
 		return nil, err
 	}
 	seeds := c.seeds()
-	info := runInfo{Experiment: c.Experiment.Name, ConfigFile: c.file, ConfigHash: c.Hash(), Sets: c.sets, RootSeed: c.Experiment.Seed,
+	info := runInfo{Experiment: c.Experiment.Name, Command: commandRun, ConfigFile: c.file, ConfigHash: c.Hash(), Sets: c.sets, RootSeed: c.Experiment.Seed,
 		Seeds: seeds, DataFingerprint: ds.panel.Fingerprint(), DataSource: ds.source, Code: version.Get(),
 		Started: started.UTC().Format(time.RFC3339), Status: "running"}
 	if resumed {
@@ -321,7 +363,7 @@ func (c *Config) results(ds *dataset, plan []eval.Fold, seeds []eval.SeedResult,
 			CodeVersion: v.String(), GoVersion: v.GoVersion, RegimeSource: ds.regSrc},
 		PeriodsPerYear: ds.panel.BarsPerYear(), Interval: Duration(ds.panel.Interval()).String(), Assets: ds.panel.Assets(),
 		Times: times, Folds: folds, Seeds: seeds,
-		Settings: eval.ReportSettings{Bootstrap: c.Report.Bootstrap, BlockLength: c.Report.BlockLength, Confidence: c.Report.Confidence,
+		Settings: eval.ReportSettings{ExtraTrials: c.Report.ExtraTrials, Bootstrap: c.Report.Bootstrap, BlockLength: c.Report.BlockLength, Confidence: c.Report.Confidence,
 			RollingWindow: c.Report.RollingWindow, Benchmarks: c.Report.Benchmarks, StatsSeed: seed.Sub(c.Experiment.Seed, seed.Bootstrap, 0)},
 		Notes: notes,
 	}
@@ -357,6 +399,14 @@ type seedRunner struct {
 	dir      string
 	st       *status
 	progress io.Writer
+	// fvol caches forecastVol's series; computed on first use.
+	fvol []float64
+}
+
+// foldDir returns the directory of a fold's saved results and training
+// runs: fold-N with the fold's 1-based number.
+func (r *seedRunner) foldDir(fold eval.Fold) string {
+	return filepath.Join(r.dir, fmt.Sprintf("fold-%d", fold.Index))
 }
 
 // carry holds a strategy's portfolio between test windows: at the
@@ -399,7 +449,7 @@ func (r *seedRunner) run(ctx context.Context) (*eval.SeedResult, error) {
 	}
 	for fi, fold := range r.folds {
 		for i, s := range strats {
-			file := filepath.Join(r.dir, fmt.Sprintf("fold-%d", fi), slugName(s.name)+".json")
+			file := filepath.Join(r.foldDir(fold), slugName(s.name)+".json")
 			var fr foldResult
 			ok, err := readJSON(file, &fr)
 			if err != nil {
@@ -412,13 +462,18 @@ func (r *seedRunner) run(ctx context.Context) (*eval.SeedResult, error) {
 					fr, err = r.baselineFold(ctx, fi, fold, s.method, carries[i])
 				}
 				if err != nil {
-					return nil, fmt.Errorf("seed %d fold %d %s: %w", r.index, fi, s.name, err)
+					return nil, fmt.Errorf("seed %d fold %d %s: %w", r.index, fold.Index, s.name, err)
 				}
 				if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 					return nil, err
 				}
 				if err := writeJSON(file, fr); err != nil {
 					return nil, err
+				}
+				if s.agent != nil {
+					if err := dropCheckpoint(filepath.Join(r.foldDir(fold), slugName(s.name)+".train")); err != nil {
+						return nil, err
+					}
 				}
 			}
 			if err := runs[i].Path.Append(fr.Path); err != nil {
@@ -549,6 +604,11 @@ func (r *seedRunner) backtest(ctx context.Context, fi int, fold eval.Fold, p age
 	if e, err = withFrozenNorm(e, p); err != nil {
 		return nil, nil, err
 	}
+	// bsh ranks the assets by their growth to the end of this window, not
+	// of the panel.
+	if h, ok := p.(interface{ SetHorizon(last int) }); ok {
+		h.SetHorizon(fold.Test.End - 1)
+	}
 	path, err := eval.Backtest(ctx, e, p, eval.BacktestOptions{
 		Seed: seed.Sub(r.seed, seed.Eval, uint64(fi)), Features: r.ds.features, ForecastVol: r.forecastVol(), Fold: fold.Index,
 		RNG: seed.New(r.seed, seed.Baseline, uint64(fi)),
@@ -562,24 +622,59 @@ func (r *seedRunner) backtest(ctx context.Context, fi int, fold eval.Fold, p age
 	return path, g, nil
 }
 
+// forecastLambda is the decay of the EWMA behind the forecast volatility
+// of the vol-timing analysis: RiskMetrics' daily λ, fixed so that the
+// analysis is the same whatever the experiment's features.
+const forecastLambda = 0.94
+
 // forecastVol returns the forecast volatility used in the vol-timing
-// analysis: the cross-sectional mean EWMA volatility feature when present.
+// analysis: at decision bar t, the cross-sectional mean over the assets of
+// √(EWMA of squared log returns), each a causal RiskMetrics EWMA (λ =
+// forecastLambda, zero mean, weights renormalised over the history
+// available, vol.EWMAAdjustedTo) of the returns of bars 1..t. It is
+// computed from the panel, never from the observation's features, so every
+// report has the analysis and reports of different feature sets compare;
+// it equals the avg_ewma_vol feature at the default features.ewma_lambda
+// once that feature's warm-up has passed. NaN at bar 0 (no return yet).
 func (r *seedRunner) forecastVol() func(int) float64 {
-	fs := r.ds.features
-	if g := fs.GlobalIndex("avg_ewma_vol"); g >= 0 {
-		s := fs.GlobalSeries(g)
-		return func(t int) float64 { return s[t] }
+	if r.fvol == nil {
+		r.fvol = panelForecastVol(r.ds.panel)
 	}
-	if f := fs.Index("ewma_vol"); f >= 0 {
-		return func(t int) float64 {
-			sum := 0.0
-			for i := 0; i < fs.N(); i++ {
-				sum += fs.Series(i, f)[t]
-			}
-			return sum / float64(fs.N())
+	fv := r.fvol
+	return func(t int) float64 { return fv[t] }
+}
+
+// panelForecastVol computes forecastVol's series over the whole panel.
+func panelForecastVol(p *market.Panel) []float64 {
+	T, n := p.T(), p.N()
+	out := make([]float64, T)
+	if T == 0 {
+		return out
+	}
+	out[0] = math.NaN()
+	if T == 1 || n == 0 {
+		for t := 1; t < T; t++ {
+			out[t] = math.NaN()
+		}
+		return out
+	}
+	ret := make([]float64, T-1)
+	v := make([]float64, T-1)
+	var closes []float64
+	for i := range n {
+		closes = p.CloseSeriesTo(closes, i)
+		for t := 1; t < T; t++ {
+			ret[t-1] = math.Log(closes[t] / closes[t-1])
+		}
+		vol.EWMAAdjustedTo(v, ret, forecastLambda)
+		for t := 1; t < T; t++ {
+			out[t] += math.Sqrt(v[t-1])
 		}
 	}
-	return nil
+	for t := 1; t < T; t++ {
+		out[t] /= float64(n)
+	}
+	return out
 }
 
 // costRuns re-runs p at every report fee level, each level continuing
@@ -602,6 +697,10 @@ func (r *seedRunner) costRuns(ctx context.Context, fi int, fold eval.Fold, p age
 	return out, nil
 }
 
+// guardCounts returns the guard's counts for the report's guard table: steps
+// per flag (interventions by limit, and "conflict") plus
+// "liquidity_limited", the steps on which the env filled only part of what
+// the guard sent.
 func guardCounts(g *guard.Guard) map[string]int {
 	t := g.Totals()
 	out := map[string]int{}
@@ -609,6 +708,9 @@ func guardCounts(g *guard.Guard) map[string]int {
 		if n := t.Count(uint32(1) << f); n > 0 {
 			out[guard.FlagName(uint32(1)<<f)] = n
 		}
+	}
+	if t.LiquidityLimited > 0 {
+		out["liquidity_limited"] = t.LiquidityLimited
 	}
 	return out
 }
@@ -707,7 +809,7 @@ func (r *seedRunner) evalPolicy(ctx context.Context, fi int, fold eval.Fold, pol
 func (r *seedRunner) trainAgent(ctx context.Context, fi int, fold eval.Fold, a *Agent) (agents.Learner, *train.Result, error) {
 	wf := r.cfg.WalkForward
 	trainLast := fold.Train.End - 1 - wf.Validation
-	root := seed.Sub(r.seed, seed.Fold, uint64(fi)<<16|uint64(agentIndex(r.cfg, a)))
+	root := agentRoot(seed.Sub(r.seed, seed.Fold, uint64(fi)), a)
 	envs := make([]env.Env, a.numEnvs())
 	for b := range envs {
 		e, _, err := r.segmentEnv(fold.Train.Start, trainLast, false, -1, nil)
@@ -727,16 +829,16 @@ func (r *seedRunner) trainAgent(ctx context.Context, fi int, fold eval.Fold, a *
 	if err != nil {
 		return nil, nil, err
 	}
-	dir := filepath.Join(r.dir, fmt.Sprintf("fold-%d", fi), slugName(a.Name)+".train")
+	dir := filepath.Join(r.foldDir(fold), slugName(a.Name)+".train")
 	if wf.WarmStart && fi > 0 {
-		prev := filepath.Join(r.dir, fmt.Sprintf("fold-%d", fi-1), slugName(a.Name)+".train", "final.model")
+		prev := filepath.Join(r.foldDir(r.folds[fi-1]), slugName(a.Name)+".train", "final.model")
 		if err := loadModel(l, prev); err != nil {
 			return nil, nil, fmt.Errorf("warm start: %w", err)
 		}
 	}
 	var validate train.Validator
 	if wf.Validation > 0 {
-		vFold := eval.Fold{Index: fi, Test: eval.Range{Start: trainLast + 1, End: fold.Train.End}}
+		vFold := eval.Fold{Index: fold.Index, Test: eval.Range{Start: trainLast + 1, End: fold.Train.End}}
 		validate = func(ctx context.Context, p agents.Policy) (float64, error) {
 			p, err := normalized(p, mergedStats(vec))
 			if err != nil {
@@ -754,16 +856,22 @@ func (r *seedRunner) trainAgent(ctx context.Context, fi int, fold eval.Fold, a *
 		return nil, nil, err
 	}
 	defer mf.Close()
-	r.st.printf("folio: seed %d fold %d/%d: training %s (%s, %d env steps) on %s – %s", r.index, fi+1, max(1, len(r.folds)), a.Name, a.Type,
+	// Folds are numbered from 1; folio train has one training range and
+	// no folds.
+	where, label := fmt.Sprintf("seed %d fold %d/%d", r.index, fold.Index, len(r.folds)), fmt.Sprintf("fold %d %s", fold.Index, a.Name)
+	if len(r.folds) == 0 {
+		where, label = fmt.Sprintf("seed %d", r.index), a.Name
+	}
+	r.st.printf("folio: %s: training %s (%s, %d env steps) on %s – %s", where, a.Name, a.Type,
 		a.Train.TotalSteps, r.ds.panel.Time(fold.Train.Start).Format("2006-01-02"), r.ds.panel.Time(trainLast).Format("2006-01-02"))
 	tr, err := train.Run(ctx, l, vec, a.Train, train.Options{
-		Seed: root, Validate: validate, Dir: dir, Resume: true, ConfigHash: r.cfg.Hash(),
-		Metrics: train.NewJSONLines(mf, true), Progress: r.progress, Label: fmt.Sprintf("fold %d %s", fi+1, a.Name),
+		Seed: root, Validate: validate, Dir: dir, Resume: true, ConfigHash: r.cfg.Hash(), ObsStats: obsStatsOf(vec),
+		Metrics: train.NewJSONLines(mf, true), Progress: r.progress, Label: label,
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	return &trained{Learner: l, stats: mergedStats(vec)}, tr, nil
+	return selected(l, tr)
 }
 
 // openMetrics opens a training run's metrics log for appending. When the
@@ -804,13 +912,26 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-func agentIndex(c *Config, a *Agent) int {
-	for i, x := range c.Agents {
-		if x == a {
-			return i
-		}
+// agentRoot derives the root seed of agent a's training from base (the
+// seed of one fold): it depends on the agent's name, through a stable
+// 64-bit FNV-1a hash, and not on the agent's position among the agents, so
+// adding, removing or renaming another agent leaves an agent's results
+// unchanged.
+func agentRoot(base uint64, a *Agent) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(a.Name))
+	return seed.Sub(base, seed.Fold, h.Sum64())
+}
+
+// dropCheckpoint removes a training directory's checkpoint once the
+// result it led to is on disk: a resume skips finished work by its result
+// file, so the full training state (for DDPG mostly the replay buffer) is
+// no longer needed; the model files stay.
+func dropCheckpoint(trainDir string) error {
+	if err := os.Remove(filepath.Join(trainDir, train.CheckpointFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
 	}
-	return 0
+	return nil
 }
 
 func mkdir(d string) string {
@@ -824,5 +945,5 @@ func loadModel(l agents.Learner, path string) error {
 		return err
 	}
 	defer f.Close()
-	return l.Load(f)
+	return l.LoadWeights(f)
 }

@@ -17,8 +17,9 @@ type ExperimentConfig struct {
 	Name string `toml:"name"`
 	// Seed is the root seed of the run. Required: there is no clock-based
 	// default. Every random stream (data synthesis, episode starts, weight
-	// initialisation, sampling, bootstrap) derives from it. Range ≥ 0.
-	Seed uint64 `toml:"seed"`
+	// initialisation, sampling, bootstrap) derives from it. An integer
+	// 0–9223372036854775807 (a negative seed is an error).
+	Seed uint64 `toml:"seed" required:"true"`
 	// Seeds is how many seeds to run. Seed k = 0 is Seed itself; seeds k ≥ 1
 	// are derived from Seed. With more than one seed the report shows the
 	// median and interquartile range across seeds. Default 1, range 1–100.
@@ -55,7 +56,9 @@ type DataConfig struct {
 	// Start is the first bar to use (YYYY-MM-DD or RFC3339, UTC, inclusive).
 	// Empty = the first bar where every selected asset has data.
 	Start string `toml:"start"`
-	// End is the last bar to use (inclusive). Empty = the last common bar.
+	// End is the last bar to use (inclusive), "YYYY-MM-DD" or RFC3339 UTC; a
+	// date-only end includes its whole UTC day (on hourly data, every bar
+	// of that day). Empty = the last common bar.
 	End string `toml:"end"`
 	// Fill is the policy for a missing bar inside the common range: "none"
 	// (an error) or "ffill" (carry the last close forward with zero volume;
@@ -107,17 +110,23 @@ type WalkForwardConfig struct {
 	Train int `toml:"train"`
 	// Test is the test window length in bars. Default 180; range ≥ 1.
 	Test int `toml:"test"`
-	// Step moves the window forward by this many bars; Step = Test makes
-	// the test windows tile the out-of-sample period. Default 0, meaning
-	// = test; range ≥ 0.
+	// Step moves the window forward by this many bars. It must equal Test
+	// (0 means = test): the test windows then tile the out-of-sample
+	// period, and each window starts from the portfolio the previous one
+	// ended with. A smaller step would make test windows overlap (bars
+	// counted twice in the stitched returns and metrics); a larger one
+	// would skip bars while the portfolio value carried across them
+	// ignores the market's move. Default 0; allowed 0 or = test.
 	Step int `toml:"step"`
 	// Embargo is the gap in bars between the end of training and the start
 	// of testing (purges labels that overlap the test window). Default 1;
 	// range ≥ 0.
 	Embargo int `toml:"embargo"`
 	// Validation holds out the last bars of each training window for
-	// best-model selection during training. Default 0 (train on all of it,
-	// keep the final model).
+	// best-model selection during training: the model with the highest
+	// annualised Sharpe ratio on them (a deterministic backtest at the
+	// configured costs) is kept. Default 0 (train on all of it, keep the
+	// final model); range 0 or 10 to less than half of train.
 	Validation int `toml:"validation"`
 	// WarmStart initialises each fold's agents from the previous fold's
 	// final weights. Default false.
@@ -165,6 +174,11 @@ type ReportConfig struct {
 	// PNG renders report.png from report.html with headless Chromium when
 	// it is installed (Debian package chromium). Default false.
 	PNG bool `toml:"png"`
+	// ExtraTrials is the number of configurations tried outside this run
+	// (earlier sweeps, discarded agents), added to the deflated Sharpe
+	// ratio's trial count; the run's own implementable strategies are
+	// counted automatically. Default 0; range ≥ 0.
+	ExtraTrials int `toml:"extra_trials"`
 }
 
 func defaultExperiment() ExperimentConfig {
@@ -275,9 +289,9 @@ func (c *DataConfig) validate() []*ConfigError {
 			errs = append(errs, fieldErr(k.key, "%v", err))
 		}
 	}
-	if s, _ := parseDate(c.Start); !s.IsZero() {
-		if e, _ := parseDate(c.End); !e.IsZero() && !e.After(s) {
-			errs = append(errs, fieldErr("data.end", "%s is not after data.start %s", c.End, c.Start))
+	if s, _ := parseStart(c.Start); !s.IsZero() {
+		if e, _ := parseEnd(c.End); !e.IsZero() && e.Before(s) {
+			errs = append(errs, fieldErr("data.end", "%s is before data.start %s", c.End, c.Start))
 		}
 	}
 	if c.Resample != 0 && c.Interval != 0 && c.Resample < c.Interval {
@@ -312,6 +326,11 @@ func (c *BaselinesConfig) validate() []*ConfigError {
 	return errs
 }
 
+// minValidation is the fewest validation bars a best-model selection may
+// score: a Sharpe ratio of fewer returns is noise (two bars give a NaN or
+// an absurd ratio).
+const minValidation = 10
+
 func (c *WalkForwardConfig) validate() []*ConfigError {
 	var errs []*ConfigError
 	if e := oneOf("walkforward.mode", c.Mode, "rolling", "expanding"); e != nil {
@@ -323,14 +342,30 @@ func (c *WalkForwardConfig) validate() []*ConfigError {
 	if c.Test < 1 {
 		errs = append(errs, fieldErr("walkforward.test", "%d must be ≥ 1", c.Test))
 	}
-	if c.Step < 0 {
-		errs = append(errs, fieldErr("walkforward.step", "%d must be ≥ 1 (0 = test)", c.Step))
+	switch {
+	case c.Step < 0:
+		e := fieldErr("walkforward.step", "= %d: must be 0 (meaning = test) or equal to test", c.Step)
+		e.Fix = fmt.Sprintf("set step = %d (= test) or 0", max(c.Test, 1))
+		errs = append(errs, e)
+	case c.Step != 0 && c.Step != c.Test && c.Test >= 1:
+		why := "test windows would overlap, counting bars twice in the stitched returns and metrics"
+		if c.Step > c.Test {
+			why = fmt.Sprintf("%d bars between test windows would go untested while the portfolio value carried across them ignores the market's move", c.Step-c.Test)
+		}
+		e := fieldErr("walkforward.step", "= %d differs from walkforward.test = %d: %s", c.Step, c.Test, why)
+		e.Fix = fmt.Sprintf("set step = %d (= test) or 0, which means = test", c.Test)
+		errs = append(errs, e)
 	}
 	if c.Embargo < 0 {
 		errs = append(errs, fieldErr("walkforward.embargo", "%d must be ≥ 0", c.Embargo))
 	}
-	if c.Validation < 0 || c.Validation >= c.Train/2 && c.Validation > 0 {
+	switch {
+	case c.Validation < 0 || c.Validation >= c.Train/2 && c.Validation > 0:
 		errs = append(errs, fieldErr("walkforward.validation", "%d must be ≥ 0 and less than half of train (%d)", c.Validation, c.Train))
+	case c.Validation > 0 && c.Validation < minValidation:
+		e := fieldErr("walkforward.validation", "%d bars are too few to score a model (the score is the Sharpe ratio of the validation bars)", c.Validation)
+		e.Fix = fmt.Sprintf("hold out at least %d bars, or 0 to keep the final model", minValidation)
+		errs = append(errs, e)
 	}
 	if c.Folds < 0 {
 		errs = append(errs, fieldErr("walkforward.folds", "%d must be ≥ 0", c.Folds))
@@ -359,6 +394,9 @@ func (c *ReportConfig) validate() []*ConfigError {
 	}
 	if !(c.Confidence > 0.5 && c.Confidence < 1) {
 		errs = append(errs, fieldErr("report.confidence", "%v is out of range (0.5, 1)", c.Confidence))
+	}
+	if c.ExtraTrials < 0 {
+		errs = append(errs, fieldErr("report.extra_trials", "%d must be ≥ 0", c.ExtraTrials))
 	}
 	if c.RollingWindow < 2 {
 		errs = append(errs, fieldErr("report.rolling_window", "%d must be ≥ 2", c.RollingWindow))

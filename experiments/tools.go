@@ -354,6 +354,9 @@ func DataSynth(o DataOptions) error {
 	if err := c.Validate(); err != nil {
 		return &usageErr{err.Error()}
 	}
+	if err := checkEmptyOut(o.Out); err != nil {
+		return err
+	}
 	p, reg, err := synth.Generate(c, o.Seed)
 	if err != nil {
 		return err
@@ -382,6 +385,32 @@ func DataSynth(o DataOptions) error {
 	}
 	fmt.Fprintf(o.Stdout, "wrote %d assets × %d bars of %s (seed %d, fingerprint %s) to %s, true regimes to regimes/regimes.csv\n",
 		p.N(), p.T(), Duration(p.Interval()), o.Seed, p.Fingerprint()[:16], o.Out)
+	return nil
+}
+
+// checkEmptyOut refuses a --out that exists and is not an empty directory:
+// a synthetic market written over an earlier one would leave that run's
+// extra asset files behind and pair the new prices with files that no
+// longer match them.
+func checkEmptyOut(dir string) error {
+	fi, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("experiments: --out %s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return &usageErr{fmt.Sprintf("--out %s is a file, not a directory: give a new or empty directory", dir)}
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("experiments: --out %s: %w", dir, err)
+	}
+	if len(ents) > 0 {
+		return &usageErr{fmt.Sprintf("--out %s is not empty (it holds %d entries, e.g. %s): data synth writes only into a new or empty directory, so that files of an earlier run (other assets, a regimes/regimes.csv of other prices) cannot mix with this one; choose a new directory, or remove %s first",
+			dir, len(ents), ents[0].Name(), dir)}
+	}
 	return nil
 }
 
@@ -454,12 +483,25 @@ const (
 
 // OptimizeResult is the output of `folio optimize --json`.
 type OptimizeResult struct {
-	Method            string    `json:"method"`
-	Used              string    `json:"used"`
-	Assets            []string  `json:"assets"`
-	Weights           []float64 `json:"weights"`
-	ExpectedReturn    float64   `json:"expected_return"`
-	Volatility        float64   `json:"volatility"`
+	Method string   `json:"method"`
+	Used   string   `json:"used"`
+	Assets []string `json:"assets"`
+	// Returns is the number of returns (rows) the estimates used, after
+	// --lookback; First and Last are the time stamps of the first and last
+	// of them: for --prices, the open time (RFC3339, UTC) of the bar whose
+	// close ends the return; for --returns, the file's timestamp column as
+	// written, or "" when it has none.
+	Returns int       `json:"returns"`
+	First   string    `json:"first"`
+	Last    string    `json:"last"`
+	Weights []float64 `json:"weights"`
+	// ExpectedReturn is μᵀw per bar; for black-litterman μ is the
+	// posterior mean, so it is the posterior expected return.
+	ExpectedReturn float64 `json:"expected_return"`
+	// Volatility is √(wᵀΣw) per bar.
+	Volatility float64 `json:"volatility"`
+	// RiskContributions are wᵢ(Σw)ᵢ/wᵀΣw: fractions of the portfolio
+	// variance, summing to 1.
 	RiskContributions []float64 `json:"risk_contributions"`
 	Fallback          *string   `json:"fallback"`
 	// KKTResidual is the optimality residual of the solver that produced
@@ -488,6 +530,11 @@ func (r *OptimizeResult) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	span := ""
+	if r.First != "" {
+		span = fmt.Sprintf(", %s – %s", r.First, r.Last)
+	}
+	fmt.Fprintf(w, "estimated on %d returns%s\n", r.Returns, span)
 	var res string
 	switch r.ResidualKind {
 	case ResidualQPKKT:
@@ -497,7 +544,11 @@ func (r *OptimizeResult) WriteText(w io.Writer) error {
 	default:
 		res = "no solver residual (" + r.Used + " solves no optimisation problem)"
 	}
-	fmt.Fprintf(w, "method %s: expected return %.6g, volatility %.6g per bar; %s\n", r.Method, r.ExpectedReturn, r.Volatility, res)
+	er := "expected return"
+	if r.Used == portfolio.BlackLitterman {
+		er = "posterior expected return μ_BLᵀw"
+	}
+	fmt.Fprintf(w, "method %s: %s %.6g, volatility %.6g per bar; %s\n", r.Method, er, r.ExpectedReturn, r.Volatility, res)
 	if r.Fallback != nil {
 		fmt.Fprintf(w, "fallback: %s\n", *r.Fallback)
 	}
@@ -522,21 +573,23 @@ func residual(res portfolio.Result) (*float64, string) {
 }
 
 // readReturnsCSV reads a returns CSV: an optional first timestamp column,
-// then one column of simple returns per asset, with a header.
-func readReturnsCSV(path string) ([]string, *mat.Dense, error) {
+// then one column of simple returns per asset, with a header. It returns
+// the asset names, the returns and the timestamps as written (nil without
+// a timestamp column).
+func readReturnsCSV(path string) ([]string, *mat.Dense, []string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer f.Close()
 	cr := csv.NewReader(f)
 	cr.ReuseRecord = false
 	rows, err := cr.ReadAll()
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(rows) < 3 {
-		return nil, nil, fmt.Errorf("%s: need a header and at least 2 rows of returns", path)
+		return nil, nil, nil, fmt.Errorf("%s: need a header and at least 2 rows of returns", path)
 	}
 	head := rows[0]
 	skip := 0
@@ -545,25 +598,32 @@ func readReturnsCSV(path string) ([]string, *mat.Dense, error) {
 	}
 	assets := head[skip:]
 	if len(assets) == 0 {
-		return nil, nil, fmt.Errorf("%s: no asset columns", path)
+		return nil, nil, nil, fmt.Errorf("%s: no asset columns", path)
 	}
 	m := mat.NewDense(len(rows)-1, len(assets), nil)
+	var stamps []string
+	if skip == 1 {
+		stamps = make([]string, len(rows)-1)
+	}
 	for i, r := range rows[1:] {
 		if len(r) != len(head) {
-			return nil, nil, fmt.Errorf("%s:%d: %d columns, the header has %d", path, i+2, len(r), len(head))
+			return nil, nil, nil, fmt.Errorf("%s:%d: %d columns, the header has %d", path, i+2, len(r), len(head))
+		}
+		if stamps != nil {
+			stamps[i] = strings.TrimSpace(r[0])
 		}
 		for j := range assets {
 			v, err := strconv.ParseFloat(strings.TrimSpace(r[j+skip]), 64)
 			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, nil, fmt.Errorf("%s:%d: column %s: %q is not a finite number", path, i+2, assets[j], r[j+skip])
+				return nil, nil, nil, fmt.Errorf("%s:%d: column %s: %q is not a finite number", path, i+2, assets[j], r[j+skip])
 			}
 			if v <= -1 {
-				return nil, nil, fmt.Errorf("%s:%d: column %s: simple return %v ≤ −1 is impossible (are these log returns or prices?)", path, i+2, assets[j], v)
+				return nil, nil, nil, fmt.Errorf("%s:%d: column %s: simple return %v ≤ −1 is impossible (are these log returns or prices?)", path, i+2, assets[j], v)
 			}
 			m.Set(i, j, v)
 		}
 	}
-	return assets, m, nil
+	return assets, m, stamps, nil
 }
 
 // blViewsFile is the TOML of --views.
@@ -657,11 +717,17 @@ func Optimize(o OptimizeOptions) (*OptimizeResult, error) {
 	if err := checkOptimizeFlags(o); err != nil {
 		return nil, err
 	}
-	var assets []string
+	if o.Budgets != "" && o.Method != portfolio.RiskBudget {
+		return nil, &usageErr{fmt.Sprintf("--budgets applies only to --method %s, not %s (drop --budgets, or use --method %s)", portfolio.RiskBudget, o.Method, portfolio.RiskBudget)}
+	}
+	if o.Budgets == "" && o.Method == portfolio.RiskBudget {
+		return nil, &usageErr{fmt.Sprintf("--method %s needs --budgets b1,b2,...: one non-negative risk budget per asset, in column order (normalised to sum 1)", portfolio.RiskBudget)}
+	}
+	var assets, stamps []string
 	var returns *mat.Dense
 	var err error
 	if o.Returns != "" {
-		assets, returns, err = readReturnsCSV(o.Returns)
+		assets, returns, stamps, err = readReturnsCSV(o.Returns)
 		if err != nil {
 			return nil, err
 		}
@@ -670,43 +736,53 @@ func Optimize(o OptimizeOptions) (*OptimizeResult, error) {
 		if err != nil {
 			return nil, err
 		}
+		if p.T() < 3 {
+			return nil, fmt.Errorf("experiments: --prices: %d bar(s) give %d return(s); the estimates need at least 2", p.T(), max(0, p.T()-1))
+		}
 		assets = p.Assets()
 		returns = mat.NewDense(p.T()-1, p.N(), p.View(0, p.T()).ReturnsTo(nil, p.T()-1))
+		// Return k runs from the close of bar k to that of bar k+1; it is
+		// stamped with the bar it ends at.
+		stamps = make([]string, p.T()-1)
+		for k := range stamps {
+			stamps[k] = p.Time(k + 1).Format(time.RFC3339)
+		}
 	}
 	if o.Lookback > 0 {
 		r, _ := returns.Dims()
 		if o.Lookback < r {
 			returns = mat.DenseCopyOf(returns.Slice(r-o.Lookback, r, 0, len(assets)))
+			if stamps != nil {
+				stamps = stamps[r-o.Lookback:]
+			}
 		}
+	}
+	if err := checkMaxWeight(o.MaxWeight, assets); err != nil {
+		return nil, err
 	}
 	in := portfolio.Inputs{Returns: returns, Estimator: o.Cov, MeanEstimator: o.Mean}
 	opt := portfolio.Options{MaxWeight: o.MaxWeight, RiskAversion: o.Lambda, RiskFree: o.RiskFree}
 	if o.Budgets != "" {
-		for _, s := range strings.Split(o.Budgets, ",") {
-			b, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-			if err != nil {
-				return nil, &usageErr{fmt.Sprintf("--budgets: %q is not a number", s)}
-			}
-			opt.Budgets = append(opt.Budgets, b)
+		b, err := parseBudgets(o.Budgets, assets)
+		if err != nil {
+			return nil, err
 		}
 		sum := 0.0
-		for _, b := range opt.Budgets {
-			sum += b
+		for _, x := range b {
+			sum += x
 		}
-		if len(opt.Budgets) != len(assets) || !(sum > 0) {
-			return nil, &usageErr{fmt.Sprintf("--budgets needs %d non-negative numbers with a positive sum", len(assets))}
+		for i := range b {
+			b[i] /= sum
 		}
-		for i := range opt.Budgets {
-			opt.Budgets[i] /= sum
-		}
+		opt.Budgets = b
 	}
 	if o.TargetReturn != "" {
-		v, err := strconv.ParseFloat(o.TargetReturn, 64)
-		if err != nil {
-			return nil, &usageErr{fmt.Sprintf("--target-return: %q is not a number", o.TargetReturn)}
+		v, err := strconv.ParseFloat(strings.TrimSpace(o.TargetReturn), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, &usageErr{fmt.Sprintf("--target-return: %q is not a finite number (a per-bar simple return, e.g. 0.001)", o.TargetReturn)}
 		}
 		opt.TargetReturn = v
-	} else if o.Method == "efficient-return" {
+	} else if o.Method == portfolio.EfficientReturn {
 		return nil, &usageErr{"efficient-return needs --target-return (per-bar expected return)"}
 	}
 	if o.Views != "" {
@@ -718,17 +794,66 @@ func Optimize(o OptimizeOptions) (*OptimizeResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &OptimizeResult{Method: o.Method, Used: res.Used, Assets: assets, Weights: res.Weights, ExpectedReturn: res.ExpReturn, Volatility: res.Vol,
+	rows, _ := returns.Dims()
+	out := &OptimizeResult{Method: o.Method, Used: res.Used, Assets: assets, Returns: rows, Weights: res.Weights, ExpectedReturn: res.ExpReturn, Volatility: res.Vol,
 		RiskContributions: res.RiskContrib, Notes: res.Notes}
+	if len(stamps) > 0 {
+		out.First, out.Last = stamps[0], stamps[len(stamps)-1]
+	}
 	out.KKTResidual, out.ResidualKind = residual(res)
 	if o.RiskFree != 0 && o.Method != portfolio.MaxSharpe {
 		out.Notes = append(out.Notes, fmt.Sprintf("--risk-free is used only by max-sharpe; %s ignores it", o.Method))
+	}
+	if o.TargetReturn != "" && o.Method != portfolio.EfficientReturn {
+		out.Notes = append(out.Notes, fmt.Sprintf("--target-return is used only by efficient-return; %s ignores it", o.Method))
 	}
 	if res.Fallback != "" {
 		fb := res.Fallback
 		out.Fallback = &fb
 	}
 	return out, nil
+}
+
+// parseBudgets reads --budgets b1,b2,...: one finite non-negative number
+// per asset with a positive sum. The values are returned as given.
+func parseBudgets(list string, assets []string) ([]float64, error) {
+	fields := strings.Split(list, ",")
+	b := make([]float64, 0, len(fields))
+	for _, f := range fields {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, &usageErr{fmt.Sprintf("--budgets: %q is not a finite number", strings.TrimSpace(f))}
+		}
+		b = append(b, v)
+	}
+	if len(b) != len(assets) {
+		return nil, &usageErr{fmt.Sprintf("--budgets needs %d non-negative numbers with a positive sum, one per asset (%s); got %d", len(assets), strings.Join(assets, ", "), len(b))}
+	}
+	sum := 0.0
+	for i, v := range b {
+		if v < 0 {
+			return nil, &usageErr{fmt.Sprintf("--budgets: budget %d (%s) is %v; risk budgets must be ≥ 0", i+1, assets[i], v)}
+		}
+		sum += v
+	}
+	if !(sum > 0) {
+		return nil, &usageErr{fmt.Sprintf("--budgets sum to %v; give at least one positive budget", sum)}
+	}
+	return b, nil
+}
+
+// checkMaxWeight refuses a --max-weight below 1/N: long-only weights sum
+// to 1, so N assets cannot all stay under a smaller cap.
+func checkMaxWeight(maxW float64, assets []string) error {
+	n := float64(len(assets))
+	if n == 0 || n*maxW >= 1-1e-12 {
+		return nil
+	}
+	// The smallest feasible cap, rounded up to 4 decimals so that the value
+	// printed is itself feasible.
+	least := math.Ceil(1e4/n) / 1e4
+	return &usageErr{fmt.Sprintf("--max-weight %v is infeasible for %d assets: the weights sum to 1, so the cap must be at least 1/%d (use --max-weight %v or more)",
+		maxW, len(assets), len(assets), least)}
 }
 
 // loadPrices loads price files into a panel.
@@ -742,10 +867,10 @@ func loadPrices(paths []string, interval, start, end string) (*market.Panel, *ma
 		opt.Resample = time.Duration(d)
 	}
 	var err error
-	if opt.Start, err = parseDate(start); err != nil {
+	if opt.Start, err = parseStart(start); err != nil {
 		return nil, nil, &usageErr{"--start: " + err.Error()}
 	}
-	if opt.End, err = parseDate(end); err != nil {
+	if opt.End, err = parseEnd(end); err != nil {
 		return nil, nil, &usageErr{"--end: " + err.Error()}
 	}
 	return market.Load(paths, opt)
@@ -771,6 +896,17 @@ type BacktestOptions struct {
 
 	MaxWeight float64
 	Lambda    float64
+	// Budgets are the risk budgets of risk-budget, "b1,b2,..." one per
+	// asset (normalised to sum 1); required by risk-budget, refused with
+	// any other strategy.
+	Budgets string
+	// TargetReturn is efficient-return's target, an annualised simple
+	// return as in the [baselines] config (per bar: divided by the bars per
+	// year); required by efficient-return.
+	TargetReturn string
+	// RiskFree is the annualised risk-free rate of max-sharpe and of
+	// black-litterman's momentum views, as in the [baselines] config.
+	RiskFree float64
 	// DriftBand, when positive, makes equal-weight and weights=… rebalance
 	// at a scheduled bar only when some weight (cash included) is more than
 	// DriftBand (absolute weight) away from its target; [0, 1).
@@ -804,6 +940,9 @@ type BacktestResult struct {
 	Decisions  int            `json:"decisions"`
 	Rebalances int            `json:"rebalances"`
 	Fallbacks  map[string]int `json:"fallbacks,omitempty"`
+	// Notes are remarks about the flags (for example a flag the strategy
+	// does not use).
+	Notes []string `json:"notes,omitempty"`
 	// Returns are the strategy's simple returns per bar, after costs.
 	Returns []float64 `json:"returns"`
 }
@@ -834,6 +973,9 @@ func (r *BacktestResult) WriteText(w io.Writer) error {
 	for _, k := range kinds {
 		fmt.Fprintf(w, "fallback: %s (%d decisions)\n", k, r.Fallbacks[k])
 	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 	return nil
 }
 
@@ -859,10 +1001,18 @@ func Backtest(ctx context.Context, o BacktestOptions) (*BacktestResult, error) {
 	}
 	bc := baseline.Defaults()
 	bc.Lookback, bc.RebalanceEvery, bc.Cov, bc.MaxWeight, bc.Lambda, bc.DriftBand = o.Lookback, o.RebalanceEvery, o.Cov, o.MaxWeight, o.Lambda, o.DriftBand
+	bc.RiskFree = o.RiskFree
 	if o.Mean != "" {
 		bc.Mean = o.Mean
 	}
 	method := o.Strategy
+	if method == baseline.Constant {
+		return nil, &usageErr{fmt.Sprintf("--strategy constant takes its weights in the strategy itself: write --strategy weights=w1,w2,... with one weight per asset (%s); the rest of 1 is cash", strings.Join(p.Assets(), ", "))}
+	}
+	notes, err := backtestMethodFlags(o, method, p.Assets(), &bc)
+	if err != nil {
+		return nil, err
+	}
 	if strings.HasPrefix(method, "weights=") {
 		for _, s := range strings.Split(strings.TrimPrefix(method, "weights="), ",") {
 			w, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
@@ -905,6 +1055,8 @@ func Backtest(ctx context.Context, o BacktestOptions) (*BacktestResult, error) {
 		return nil, err
 	}
 	defer m.Close()
+	// bsh looks ahead to the last bar of the backtest (here the panel's).
+	pol.SetHorizon(p.T() - 1)
 	path, err := eval.Backtest(ctx, m, pol, eval.BacktestOptions{})
 	if err != nil {
 		return nil, err
@@ -924,7 +1076,53 @@ func Backtest(ctx context.Context, o BacktestOptions) (*BacktestResult, error) {
 	}
 	d := pol.Diagnostics()
 	res.Decisions, res.Rebalances, res.Fallbacks = d.Decisions, d.Rebalances, d.Counts
+	res.Notes = notes
 	return res, nil
+}
+
+// backtestAllocation are the strategies that solve an allocation under
+// --max-weight (baseline.New's allocation methods).
+var backtestAllocation = []string{baseline.InverseVol, baseline.RiskParity, baseline.RiskBudget, baseline.MinVariance, baseline.MeanVariance,
+	baseline.MaxSharpe, baseline.EfficientReturn, baseline.HRP, baseline.BlackLitterman}
+
+// backtestMethodFlags checks the flags that only some strategies read
+// against the strategy and the assets, sets them in bc, and returns notes
+// about flags the strategy ignores.
+func backtestMethodFlags(o BacktestOptions, method string, assets []string, bc *baseline.Config) ([]string, error) {
+	var notes []string
+	if slices.Contains(backtestAllocation, method) {
+		if err := checkMaxWeight(o.MaxWeight, assets); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case o.Budgets != "" && method != baseline.RiskBudget:
+		return nil, &usageErr{fmt.Sprintf("--budgets applies only to --strategy %s, not %s (drop --budgets, or use --strategy %s)", baseline.RiskBudget, o.Strategy, baseline.RiskBudget)}
+	case o.Budgets == "" && method == baseline.RiskBudget:
+		return nil, &usageErr{fmt.Sprintf("--strategy %s needs --budgets b1,b2,...: one non-negative risk budget per asset (%s), normalised to sum 1", baseline.RiskBudget, strings.Join(assets, ", "))}
+	case o.Budgets != "":
+		b, err := parseBudgets(o.Budgets, assets)
+		if err != nil {
+			return nil, err
+		}
+		bc.Budgets = b
+	}
+	if o.TargetReturn != "" {
+		v, err := strconv.ParseFloat(strings.TrimSpace(o.TargetReturn), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, &usageErr{fmt.Sprintf("--target-return: %q is not a finite number (an annualised simple return, e.g. 0.3 for 30%% a year)", o.TargetReturn)}
+		}
+		bc.TargetReturn = v
+		if method != baseline.EfficientReturn {
+			notes = append(notes, fmt.Sprintf("--target-return is used only by efficient-return; %s ignores it", o.Strategy))
+		}
+	} else if method == baseline.EfficientReturn {
+		return nil, &usageErr{fmt.Sprintf("--strategy %s needs --target-return R: the annualised simple return to reach (e.g. 0.3 for 30%% a year; per bar R / bars per year)", baseline.EfficientReturn)}
+	}
+	if o.RiskFree != 0 && method != baseline.MaxSharpe && method != baseline.BlackLitterman {
+		notes = append(notes, fmt.Sprintf("--risk-free is used only by max-sharpe and black-litterman; %s ignores it", o.Strategy))
+	}
+	return notes, nil
 }
 
 // checkBacktestFlags validates the flags that name a choice or a number
@@ -946,6 +1144,12 @@ func checkBacktestFlags(o BacktestOptions) error {
 		if err := checkChoice("--mean", o.Mean, MeanEstimators()); err != nil {
 			return err
 		}
+	}
+	if math.IsNaN(o.RiskFree) || math.IsInf(o.RiskFree, 0) || o.RiskFree <= -1 {
+		return &usageErr{fmt.Sprintf("--risk-free %v: want a finite annualised rate > −1 (e.g. 0.04 for 4%% a year)", o.RiskFree)}
+	}
+	if math.IsNaN(o.MaxWeight) || o.MaxWeight <= 0 || o.MaxWeight > 1 {
+		return &usageErr{fmt.Sprintf("--max-weight %v: want a cap in (0, 1]", o.MaxWeight)}
 	}
 	if !(o.InitialCapital > 0) || math.IsInf(o.InitialCapital, 0) {
 		return &usageErr{fmt.Sprintf("--initial-capital %v: want a finite amount > 0", o.InitialCapital)}

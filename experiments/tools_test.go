@@ -455,3 +455,109 @@ func TestOptimizeMeanAndRiskFree(t *testing.T) {
 		}
 	}
 }
+
+// TestParseRangeDates: a date-only end is the last second of its UTC day, a
+// date-only start its first; RFC3339 times are exact at either end
+// (hand-computed).
+func TestParseRangeDates(t *testing.T) {
+	day := time.Date(2018, 10, 17, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		in         string
+		start, end time.Time
+	}{
+		{"", time.Time{}, time.Time{}},
+		{"2018-10-17", day, day.Add(24*time.Hour - time.Second)},
+		{" 2018-10-17 ", day, day.Add(24*time.Hour - time.Second)},
+		{"2018-10-17T00:00:00Z", day, day},
+		{"2018-10-17T13:00:00Z", day.Add(13 * time.Hour), day.Add(13 * time.Hour)},
+		{"2018-10-17T02:00:00+02:00", day, day},
+	} {
+		s, err := parseStart(c.in)
+		if err != nil || !s.Equal(c.start) {
+			t.Errorf("parseStart(%q) = %v, %v; want %v", c.in, s, err, c.start)
+		}
+		e, err := parseEnd(c.in)
+		if err != nil || !e.Equal(c.end) {
+			t.Errorf("parseEnd(%q) = %v, %v; want %v", c.in, e, err, c.end)
+		}
+	}
+	if _, err := parseEnd("17/10/2018"); err == nil {
+		t.Error("parseEnd accepted 17/10/2018")
+	}
+}
+
+// hourlyExperiment writes two hourly assets over 2018-10-01 .. 2018-11-09
+// and returns the experiment source that loads them.
+func hourlyExperiment(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	t0 := time.Date(2018, 10, 1, 0, 0, 0, 0, time.UTC)
+	rng := testrng.New(t, 41)
+	for _, a := range []string{"AAA", "BBB"} {
+		writeToolsCSV(t, filepath.Join(dir, a+".csv"), randomWalkBars(rng, t0, time.Hour, 40*24, 0.01))
+	}
+	return fmt.Sprintf("[experiment]\nseed = 1\n[data]\nsource = \"files\"\npaths = [%q]\nregimes = \"none\"\n", dir)
+}
+
+// TestDataEndDateIncludesDay: data.end = "2018-10-20" on hourly files keeps
+// every bar of 20 October (the last one opens at 23:00), a date-only
+// data.start begins at 00:00, and RFC3339 bounds are exact.
+func TestDataEndDateIncludesDay(t *testing.T) {
+	src := hourlyExperiment(t)
+	for _, c := range []struct {
+		sets        []string
+		first, last string
+		bars        int
+	}{
+		{[]string{"data.start=2018-10-05", "data.end=2018-10-20"}, "2018-10-05T00:00:00Z", "2018-10-20T23:00:00Z", 16 * 24},
+		{[]string{"data.end=2018-10-20"}, "2018-10-01T00:00:00Z", "2018-10-20T23:00:00Z", 20 * 24},
+		{[]string{"data.start=2018-10-05T06:00:00Z", "data.end=2018-10-20T05:00:00Z"}, "2018-10-05T06:00:00Z", "2018-10-20T05:00:00Z", 15 * 24},
+	} {
+		c0, err := Parse("hourly.toml", []byte(src), c.sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds, err := loadData(c0, func(_, bars int) int { return bars })
+		if err != nil {
+			t.Fatalf("%v: %v", c.sets, err)
+		}
+		p := ds.panel
+		if got0, got1 := p.Time(0).Format(time.RFC3339), p.Time(p.T()-1).Format(time.RFC3339); p.T() != c.bars || got0 != c.first || got1 != c.last {
+			t.Errorf("%v: %d bars %s – %s, want %d bars %s – %s", c.sets, p.T(), got0, got1, c.bars, c.first, c.last)
+		}
+	}
+}
+
+// TestIntervalMismatchNamesKey: an interval that does not match the files
+// is reported against data.interval (from --set here), with both intervals
+// written as the config writes them ("1d", not "24h") and the fix in TOML.
+func TestIntervalMismatchNamesKey(t *testing.T) {
+	src := hourlyExperiment(t)
+	c, err := Parse("hourly.toml", []byte(src), []string{"data.interval=1d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = loadData(c, func(_, bars int) int { return bars })
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("error %v (%T), want a *ConfigError", err, err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"--set", "key data.interval", `"1d" does not match the data`, "AAA.csv has a bar every 1h", `set data.interval = "1h", or "" to infer it`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "24h") || strings.Contains(msg, "to 0") {
+		t.Errorf("error %q writes the interval or the fix in Go terms", msg)
+	}
+	// The same key in the file is reported against the file.
+	c, err = Parse("hourly.toml", []byte(strings.Replace(src, "[data]\n", "[data]\ninterval = \"4h\"\n", 1)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = loadData(c, func(_, bars int) int { return bars })
+	if err == nil || !strings.HasPrefix(err.Error(), "hourly.toml") || !strings.Contains(err.Error(), `"4h" does not match`) {
+		t.Errorf("interval in the file: error %v, want it located in hourly.toml", err)
+	}
+}

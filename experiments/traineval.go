@@ -36,13 +36,15 @@ type trainInfo struct {
 // Train trains every agent of the experiment once, on the data range minus
 // the last walkforward.test bars (held out for `folio eval`), with the last
 // walkforward.validation bars of the range used for model selection, and
-// saves models/NAME.model.
+// saves models/NAME.model (the kept model's weights only) and, when it
+// normalises observations, models/NAME.obsstats (the statistics that model
+// was validated through).
 func Train(ctx context.Context, c *Config, opt RunOptions) (*TrainResult, error) {
 	if len(c.Agents) == 0 {
 		return nil, &ConfigError{File: c.file, Key: "agents", Msg: "the experiment has no [agents.NAME] table to train"}
 	}
 	st := &status{w: opt.Stderr, quiet: opt.Quiet}
-	dir, resumed, err := runDir(c, opt)
+	dir, resumed, err := runDirFor(c, opt, commandTrain)
 	if err != nil {
 		return nil, err
 	}
@@ -59,13 +61,16 @@ func Train(ctx context.Context, c *Config, opt RunOptions) (*TrainResult, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := c.CheckAssets(ds.panel.N()); err != nil {
+		return nil, err
+	}
 	start := ds.warmUp + c.Env.Window - 1
 	end := ds.panel.T() - c.WalkForward.Test
 	if end-start < 20+c.WalkForward.Validation {
 		return nil, fmt.Errorf("experiments: %d bars leave only %d for training after the warm-up (%d) and the held-out walkforward.test (%d)",
 			ds.panel.T(), end-start, start, c.WalkForward.Test)
 	}
-	info := runInfo{Experiment: c.Experiment.Name, ConfigFile: c.file, ConfigHash: c.Hash(), Sets: c.sets, RootSeed: c.Experiment.Seed,
+	info := runInfo{Experiment: c.Experiment.Name, Command: commandTrain, ConfigFile: c.file, ConfigHash: c.Hash(), Sets: c.sets, RootSeed: c.Experiment.Seed,
 		Seeds: []uint64{c.Experiment.Seed}, DataFingerprint: ds.panel.Fingerprint(), DataSource: ds.source, Code: version.Get(),
 		Started: time.Now().UTC().Format(time.RFC3339), Status: "training"}
 	if err := writeJSON(filepath.Join(dir, runFile), info); err != nil {
@@ -83,13 +88,12 @@ func Train(ctx context.Context, c *Config, opt RunOptions) (*TrainResult, error)
 		if err != nil {
 			return nil, fmt.Errorf("training %s: %w", a.Name, err)
 		}
+		// The model (weights only) and the observation statistics of the
+		// selected model, the statistics first: a model file is never newer
+		// than the statistics beside it.
 		path := filepath.Join(mkdir(filepath.Join(dir, "models")), slugName(a.Name)+".model")
-		err = atomicfile.Write(path, 0o644, func(w io.Writer) error { return l.Save(w) })
-		if err != nil {
-			return nil, err
-		}
-		if st := l.(*trained).stats; st != nil {
-			b, err := st.MarshalBinary()
+		if ms := l.(*trained).stats; ms != nil {
+			b, err := ms.MarshalBinary()
 			if err != nil {
 				return nil, err
 			}
@@ -97,7 +101,15 @@ func Train(ctx context.Context, c *Config, opt RunOptions) (*TrainResult, error)
 				return nil, err
 			}
 		}
-		st.printf("folio: %s: %d env steps in %d iterations (%s model kept) → %s", a.Name, tr.Steps, tr.Iterations, tr.Selected, path)
+		err = atomicfile.Write(path, 0o644, func(w io.Writer) error { return l.SaveWeights(w) })
+		if err != nil {
+			return nil, err
+		}
+		kept := "final model kept"
+		if tr.Selected == "best" {
+			kept = fmt.Sprintf("best model kept: iteration %d, validation Sharpe ratio %.6g", tr.BestIter, tr.BestScore)
+		}
+		st.printf("folio: %s: %d env steps in %d iterations (%s) → %s", a.Name, tr.Steps, tr.Iterations, kept, path)
 		res.Models = append(res.Models, path)
 	}
 	info.Status = "finished"
@@ -128,7 +140,11 @@ type EvalOptions struct {
 
 // Eval backtests the models saved by Train, and the baselines, over a
 // range (default: the bars after the training range) and writes a report
-// into RUN_DIR/eval-<from>-<to>/.
+// into RUN_DIR/eval-<from>-<to>/. It loads each model's weights only, so
+// hyperparameters changed with --set (learning rate, precision, …) are
+// accepted as long as the network architecture is the same, and puts a
+// frozen normaliser with the model's saved statistics (NAME.obsstats) in
+// front of it when there are any.
 func Eval(ctx context.Context, dir string, o EvalOptions) (*RunResult, error) {
 	var ti trainInfo
 	if ok, err := readJSON(filepath.Join(dir, "train.json"), &ti); err != nil || !ok {
@@ -147,14 +163,14 @@ func Eval(ctx context.Context, dir string, o EvalOptions) (*RunResult, error) {
 	}
 	from, to := ti.TrainEnd, ds.panel.T()
 	if o.Start != "" {
-		t, err := parseDate(o.Start)
+		t, err := parseStart(o.Start)
 		if err != nil {
 			return nil, &usageErr{"--start: " + err.Error()}
 		}
 		from = ds.panel.Index(t)
 	}
 	if o.End != "" {
-		t, err := parseDate(o.End)
+		t, err := parseEnd(o.End)
 		if err != nil {
 			return nil, &usageErr{"--end: " + err.Error()}
 		}
@@ -205,16 +221,22 @@ func Eval(ctx context.Context, dir string, o EvalOptions) (*RunResult, error) {
 		if err := loadModel(l, model); err != nil {
 			return nil, fmt.Errorf("experiments: model of agent %s (%s): %w; retrain with folio train, or restore the file", a.Name, model, err)
 		}
+		// The statistics saved with the model are what it acts through,
+		// whatever normalize_obs says now (a --set cannot change how the
+		// model was trained); without them it must not be normalised.
 		var stats *wrap.MeanVar
-		if a.Train.NormalizeObs {
-			b, err := os.ReadFile(strings.TrimSuffix(model, ".model") + ".obsstats")
-			if err != nil {
-				return nil, fmt.Errorf("experiments: %s normalises observations but its statistics are missing: %w", a.Name, err)
-			}
+		statsFile := strings.TrimSuffix(model, ".model") + ".obsstats"
+		b, err := os.ReadFile(statsFile)
+		switch {
+		case err == nil:
 			stats = &wrap.MeanVar{}
 			if err := stats.UnmarshalBinary(b); err != nil {
-				return nil, fmt.Errorf("experiments: observation statistics of %s: %w", a.Name, err)
+				return nil, fmt.Errorf("experiments: observation statistics of %s (%s): %w", a.Name, statsFile, err)
 			}
+		case !errors.Is(err, os.ErrNotExist):
+			return nil, fmt.Errorf("experiments: observation statistics of %s: %w", a.Name, err)
+		case a.Train.NormalizeObs:
+			return nil, fmt.Errorf("experiments: %s normalises observations but its statistics are missing: %w", a.Name, err)
 		}
 		pol, err := normalized(l.Policy(), stats)
 		if err != nil {
@@ -240,6 +262,7 @@ func Eval(ctx context.Context, dir string, o EvalOptions) (*RunResult, error) {
 	info := runInfo{ConfigHash: c.Hash(), Seeds: []uint64{c.Experiment.Seed}, DataFingerprint: ds.panel.Fingerprint()}
 	res := c.results(ds, []eval.Fold{fold}, []eval.SeedResult{sr}, string(cfgText.Bytes()), info)
 	res.Title = c.Experiment.Name + " — evaluation of trained models"
+	res.InSample = from < ti.TrainEnd
 	if err := eval.WriteResults(filepath.Join(out, resultsFile), res); err != nil {
 		return nil, err
 	}

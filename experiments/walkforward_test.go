@@ -92,7 +92,7 @@ func foldPolicyOutputs(t *testing.T, c *Config, dir string, folds int) [][]float
 		if err != nil {
 			t.Fatal(err)
 		}
-		model := filepath.Join(dir, "seed-0", "fold-"+strconv.Itoa(fi), "ppo.train", "final.model")
+		model := filepath.Join(dir, "seed-0", "fold-"+strconv.Itoa(fi+1), "ppo.train", "final.model")
 		if err := loadModel(l, model); err != nil {
 			t.Fatalf("fold %d: %v", fi, err)
 		}
@@ -119,7 +119,7 @@ func maxAbsDiff(a, b []float64) float64 {
 
 // TestWalkForwardWarmStart: with walkforward.warm_start the second fold's
 // agent starts from the first fold's final model (run.go trainAgent loads
-// fold-0/ppo.train/final.model into the fresh learner). The learning rate
+// fold-1/ppo.train/final.model into the fresh learner). The learning rate
 // is set to 1e-300, so training cannot move a weight by more than
 // ~1e-300 (Adam's step is bounded by a small multiple of the learning
 // rate) and a fold's final model is its initial model: warm-started, fold

@@ -2,6 +2,7 @@ package nets
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -12,10 +13,12 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"reflect"
+	"sort"
 	"strings"
 )
 
-// Checkpoint file format, version 1. All integers little-endian.
+// Checkpoint file format, version 2. All integers little-endian.
 //
 //	magic   8 bytes  "FOLIOCKP"
 //	version uint32   FormatVersion
@@ -24,21 +27,35 @@ import (
 //	blocks  for each header block in order: its values, float64 or float32
 //	crc     uint32   CRC-32 (IEEE) of every preceding byte
 //
-// The header names the kind of state ("ppo", "ddpg"), a hash of the
-// hyperparameters, the architecture (every parameter tensor's name and
-// shape), integer counters, and the blocks' names, element types and
-// lengths. Loading checks magic, version, checksum, kind and architecture
-// and reports a mismatch naming both sides.
+// The header names the kind of state ("ppo", "ddpg"), whether the file
+// holds weights only (a model file) or the full training state, a hash of
+// the hyperparameters and (since version 2) their values key by key, the
+// architecture (every parameter tensor's name and shape), integer
+// counters, and the blocks' names, element types and lengths. Loading
+// checks magic, version, checksum, kind and architecture and reports a
+// mismatch naming both sides; a configuration mismatch names the keys
+// that differ.
+//
+// Version 1 files (no weights-only flag, no hyperparameter values) are
+// still read: they hold full training states, and a configuration
+// mismatch against one can only name the two hashes.
 const (
 	checkpointMagic = "FOLIOCKP"
 	// FormatVersion is the checkpoint format version written by this code.
-	FormatVersion = 1
-	maxHeader     = 64 << 20
+	FormatVersion = 2
+	// minFormatVersion is the oldest version this code reads.
+	minFormatVersion = 1
+	maxHeader        = 64 << 20
 )
 
 // ErrNotCheckpoint is returned for input that does not start with the
 // checkpoint magic string.
 var ErrNotCheckpoint = errors.New("nets: not a folio checkpoint")
+
+// ErrWeightsOnly is returned (wrapped) when a full training state is
+// loaded from a file that holds weights only (a model file): resume from
+// the training checkpoint instead, or load the weights alone.
+var ErrWeightsOnly = errors.New("nets: the file holds network weights only (a model file), not a training state; load it as weights (evaluation, warm start) or resume from the run's checkpoint.bin")
 
 // Shape is a named tensor shape in an architecture description.
 type Shape struct {
@@ -70,22 +87,30 @@ type blockInfo struct {
 }
 
 type header struct {
-	Kind       string           `json:"kind"`
-	Net        string           `json:"net"`
-	ConfigHash string           `json:"config_hash"`
-	Arch       []Shape          `json:"arch"`
-	Ints       map[string]int64 `json:"ints,omitempty"`
-	Blocks     []blockInfo      `json:"blocks"`
+	Kind        string            `json:"kind"`
+	WeightsOnly bool              `json:"weights_only,omitempty"`
+	Net         string            `json:"net"`
+	ConfigHash  string            `json:"config_hash"`
+	Config      map[string]string `json:"config,omitempty"`
+	Arch        []Shape           `json:"arch"`
+	Ints        map[string]int64  `json:"ints,omitempty"`
+	Blocks      []blockInfo       `json:"blocks"`
 }
 
 // Checkpoint is the content of a checkpoint file.
 type Checkpoint struct {
-	Kind       string
-	Net        string // architecture description (Arch.String)
-	ConfigHash string
-	Arch       []Shape
-	Ints       map[string]int64
-	Blocks     []Block
+	Kind string
+	// WeightsOnly marks a model file: the network weights without the
+	// optimiser state, counters or replay buffer of a training state.
+	WeightsOnly bool
+	Net         string // architecture description (Arch.String)
+	ConfigHash  string
+	// Config holds the hyperparameters the hash was computed from, key by
+	// key (ConfigID.Keys); nil in version 1 files.
+	Config map[string]string
+	Arch   []Shape
+	Ints   map[string]int64
+	Blocks []Block
 }
 
 // Block returns the block named name.
@@ -98,11 +123,12 @@ func (c *Checkpoint) Block(name string) (Block, bool) {
 	return Block{}, false
 }
 
-// VersionError reports a checkpoint written in another format version.
+// VersionError reports a checkpoint written in a format version this build
+// does not read.
 type VersionError struct{ File, Want int }
 
 func (e *VersionError) Error() string {
-	return fmt.Sprintf("nets: checkpoint format version %d, this build reads version %d", e.File, e.Want)
+	return fmt.Sprintf("nets: checkpoint format version %d, this build reads versions %d to %d", e.File, minFormatVersion, e.Want)
 }
 
 // MismatchError reports a checkpoint of another kind, configuration or
@@ -110,15 +136,36 @@ func (e *VersionError) Error() string {
 type MismatchError struct {
 	What       string // "kind", "config" or "architecture"
 	File, Want string // both sides, summarised
+	// Keys lists, for a configuration mismatch, the hyperparameters that
+	// differ (sorted by key); empty when the file records no values
+	// (format version 1).
+	Keys []KeyDiff
+}
+
+// KeyDiff is one hyperparameter whose value differs between a checkpoint
+// and the agent loading it. Values are JSON-encoded; "(absent)" marks a
+// key that one side does not have.
+type KeyDiff struct {
+	Key        string
+	File, Want string
 }
 
 func (e *MismatchError) Error() string {
+	if e.What == "config" && len(e.Keys) > 0 {
+		parts := make([]string, len(e.Keys))
+		for i, k := range e.Keys {
+			parts[i] = fmt.Sprintf("%s: file has %s, this agent has %s", k.Key, k.File, k.Want)
+		}
+		return "nets: checkpoint config mismatch: " + strings.Join(parts, "; ")
+	}
 	return fmt.Sprintf("nets: checkpoint %s mismatch: file has %s, this agent has %s", e.What, e.File, e.Want)
 }
 
 // Check compares c's kind, architecture (tensor shapes and description)
-// and, if wantHash is not empty, configuration hash with the expected ones.
-func (c *Checkpoint) Check(kind string, arch []Shape, net, wantHash string) error {
+// and, if want is not nil, configuration with the expected ones. A
+// configuration mismatch lists the keys that differ with both values
+// (MismatchError.Keys) when the file records them.
+func (c *Checkpoint) Check(kind string, arch []Shape, net string, want *ConfigID) error {
 	if c.Kind != kind {
 		return &MismatchError{What: "kind", File: fmt.Sprintf("%q", c.Kind), Want: fmt.Sprintf("%q", kind)}
 	}
@@ -128,8 +175,45 @@ func (c *Checkpoint) Check(kind string, arch []Shape, net, wantHash string) erro
 	if c.Net != net {
 		return &MismatchError{What: "architecture", File: fmt.Sprintf("%q", c.Net), Want: fmt.Sprintf("%q", net)}
 	}
-	if wantHash != "" && c.ConfigHash != wantHash {
-		return &MismatchError{What: "config", File: "hash " + c.ConfigHash, Want: "hash " + wantHash}
+	if want != nil && c.ConfigHash != want.Hash {
+		e := &MismatchError{What: "config", File: "hash " + c.ConfigHash, Want: "hash " + want.Hash}
+		if c.Config == nil {
+			e.File += " (the file records no hyperparameter values, so the keys that differ cannot be named)"
+		} else {
+			e.Keys = keyDiff(c.Config, want.Keys)
+		}
+		return e
+	}
+	return nil
+}
+
+// keyDiff returns the keys whose values differ between file and want,
+// sorted.
+func keyDiff(file, want map[string]string) []KeyDiff {
+	var out []KeyDiff
+	for k, f := range file {
+		w, ok := want[k]
+		if !ok {
+			w = "(absent)"
+		}
+		if f != w {
+			out = append(out, KeyDiff{Key: k, File: f, Want: w})
+		}
+	}
+	for k, w := range want {
+		if _, ok := file[k]; !ok {
+			out = append(out, KeyDiff{Key: k, File: "(absent)", Want: w})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// RequireState returns an error wrapping ErrWeightsOnly when c holds
+// weights only: a full training state cannot be restored from it.
+func (c *Checkpoint) RequireState() error {
+	if c.WeightsOnly {
+		return ErrWeightsOnly
 	}
 	return nil
 }
@@ -171,6 +255,69 @@ func ConfigHash(v any) (string, error) {
 	return "sha256:" + hex.EncodeToString(s[:]), nil
 }
 
+// ConfigID identifies an agent's hyperparameters in checkpoints: Hash is
+// ConfigHash of the configuration struct, Keys the same configuration key
+// by key, so that a mismatch can name what differs.
+type ConfigID struct {
+	Hash string
+	// Keys maps each field of the struct to its JSON-encoded value. A
+	// field's key is its TOML name (its Go name without a toml tag);
+	// embedded structs without a tag contribute their fields at the same
+	// level (as in the TOML table), other struct fields as "name.field".
+	Keys map[string]string
+}
+
+// NewConfigID returns the ConfigID of the configuration struct v.
+func NewConfigID(v any) (ConfigID, error) {
+	h, err := ConfigHash(v)
+	if err != nil {
+		return ConfigID{}, err
+	}
+	rv := reflect.ValueOf(v)
+	for rv.Kind() == reflect.Pointer {
+		rv = rv.Elem()
+	}
+	if rv.Kind() != reflect.Struct {
+		return ConfigID{}, fmt.Errorf("nets: config keys: %T is not a struct", v)
+	}
+	keys := map[string]string{}
+	if err := configKeys(keys, "", rv); err != nil {
+		return ConfigID{}, err
+	}
+	return ConfigID{Hash: h, Keys: keys}, nil
+}
+
+func configKeys(dst map[string]string, prefix string, v reflect.Value) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() && !(f.Anonymous && f.Type.Kind() == reflect.Struct) {
+			continue // as encoding/json: promoted fields of unexported embedded structs count
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+		if name == "-" {
+			continue
+		}
+		fv := v.Field(i)
+		if f.Type.Kind() == reflect.Struct {
+			p := prefix
+			if !f.Anonymous || name != "" {
+				p = prefix + cmp.Or(name, f.Name) + "."
+			}
+			if err := configKeys(dst, p, fv); err != nil {
+				return err
+			}
+			continue
+		}
+		b, err := json.Marshal(fv.Interface())
+		if err != nil {
+			return fmt.Errorf("nets: config key %s: %w", prefix+cmp.Or(name, f.Name), err)
+		}
+		dst[prefix+cmp.Or(name, f.Name)] = string(b)
+	}
+	return nil
+}
+
 type crcWriter struct {
 	w   io.Writer
 	crc hash.Hash32
@@ -183,7 +330,7 @@ func (c *crcWriter) Write(p []byte) (int, error) {
 
 // WriteCheckpoint writes c to w.
 func WriteCheckpoint(w io.Writer, c *Checkpoint) error {
-	h := header{Kind: c.Kind, Net: c.Net, ConfigHash: c.ConfigHash, Arch: c.Arch, Ints: c.Ints}
+	h := header{Kind: c.Kind, WeightsOnly: c.WeightsOnly, Net: c.Net, ConfigHash: c.ConfigHash, Config: c.Config, Arch: c.Arch, Ints: c.Ints}
 	for _, b := range c.Blocks {
 		switch {
 		case b.F32 != nil && b.F64 != nil:
@@ -268,8 +415,9 @@ func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 	if string(pre[:8]) != checkpointMagic {
 		return nil, ErrNotCheckpoint
 	}
-	if v := binary.LittleEndian.Uint32(pre[8:12]); v != FormatVersion {
-		return nil, &VersionError{File: int(v), Want: FormatVersion}
+	version := binary.LittleEndian.Uint32(pre[8:12])
+	if version < minFormatVersion || version > FormatVersion {
+		return nil, &VersionError{File: int(version), Want: FormatVersion}
 	}
 	hlen := binary.LittleEndian.Uint32(pre[12:16])
 	if hlen > maxHeader {
@@ -285,7 +433,10 @@ func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 	if err := dec.Decode(&h); err != nil {
 		return nil, fmt.Errorf("nets: checkpoint header: %w", err)
 	}
-	c := &Checkpoint{Kind: h.Kind, Net: h.Net, ConfigHash: h.ConfigHash, Arch: h.Arch, Ints: h.Ints}
+	if version == 1 && (h.WeightsOnly || h.Config != nil) {
+		return nil, errors.New("nets: checkpoint header: a format version 1 file with version 2 fields: file corrupt")
+	}
+	c := &Checkpoint{Kind: h.Kind, WeightsOnly: h.WeightsOnly, Net: h.Net, ConfigHash: h.ConfigHash, Config: h.Config, Arch: h.Arch, Ints: h.Ints}
 	var buf [8]byte
 	chunk := make([]byte, 1<<15)
 	for _, bi := range h.Blocks {

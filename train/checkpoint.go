@@ -16,20 +16,24 @@ import (
 	"github.com/folio-rl/folio/internal/atomicfile"
 )
 
-// Checkpoint file layout (little-endian), format version 2:
+// Checkpoint file layout (little-endian), format version 3:
 //
 //	magic "FOLIOCKP", uint64 version, then uint64 counters and
 //	length-prefixed sections: config hash, loop counters, the two RNG
 //	states, per-env running episode returns and lengths, current
-//	observations, the log window (episodes finished since the last log
-//	boundary: count, return sum, length sum), best model bytes, learner
-//	name and state, vec (env) state.
+//	observations, the log window (episodes finished since the last
+//	logged iteration: count, return sum, length sum), the best model's
+//	weights (a model file, SaveWeights) and its observation statistics
+//	(Options.ObsStats; empty without), learner name and full state, vec
+//	(env) state.
 //
-// Version 1 had no episode lengths and no log window; it is refused.
+// Version 1 had no episode lengths and no log window; version 2 kept the
+// best model's full learner state and no statistics with it. Both are
+// refused.
 const (
 	checkpointMagic   = "FOLIOCKP"
-	checkpointVersion = 2
-	checkpointFile    = "checkpoint.bin"
+	checkpointVersion = 3
+	checkpointFile    = CheckpointFile
 )
 
 // ErrCheckpoint is wrapped by errors about unreadable or mismatched checkpoints.
@@ -116,11 +120,32 @@ func loadBytes(l agents.Learner, b []byte) error {
 	return l.Load(bytes.NewReader(b))
 }
 
+// saveWeights returns l's model file (weights only).
+func saveWeights(l agents.Learner) ([]byte, error) {
+	var b bytes.Buffer
+	if err := l.SaveWeights(&b); err != nil {
+		return nil, fmt.Errorf("train: saving %s weights: %w", l.Name(), err)
+	}
+	return b.Bytes(), nil
+}
+
 func writeModel(dir, name string, b []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	return atomicfile.WriteFile(filepath.Join(dir, name), b, 0o644)
+}
+
+// writeKept writes a kept model, NAME.model, and its observation
+// statistics, NAME.obsstats, when there are any. The statistics go first:
+// a model file is never newer than the statistics beside it.
+func writeKept(dir, name string, model, stats []byte) error {
+	if stats != nil {
+		if err := writeModel(dir, name+".obsstats", stats); err != nil {
+			return err
+		}
+	}
+	return writeModel(dir, name+".model", model)
 }
 
 func saveCheckpoint(dir, hash string, l agents.Learner, vec *env.Vec, st *state) error {
@@ -162,6 +187,7 @@ func saveCheckpoint(dir, hash string, l agents.Learner, vec *env.Vec, st *state)
 	w.u64(math.Float64bits(st.win.returnSum))
 	w.u64(math.Float64bits(st.win.lenSum))
 	w.bytes(st.best)
+	w.bytes(st.bestStats)
 	w.bytes([]byte(l.Name()))
 	w.bytes(ls)
 	w.bytes(vs)
@@ -197,9 +223,12 @@ func loadCheckpoint(dir, hash string, l agents.Learner, vec *env.Vec, st *state)
 	act, upd := r.bytes(), r.bytes()
 	ep, epLen, obs := r.floats(), r.floats(), r.floats()
 	win := window{episodes: int(r.u64()), returnSum: math.Float64frombits(r.u64()), lenSum: math.Float64frombits(r.u64())}
-	st.best = r.bytes()
+	st.best, st.bestStats = r.bytes(), r.bytes()
 	if len(st.best) == 0 {
 		st.best = nil
+	}
+	if len(st.bestStats) == 0 {
+		st.bestStats = nil
 	}
 	name := string(r.bytes())
 	ls, vs := r.bytes(), r.bytes()
@@ -244,6 +273,9 @@ func short(h string) string {
 	}
 	return h
 }
+
+// CheckpointFile is the name of the checkpoint in a training directory.
+const CheckpointFile = "checkpoint.bin"
 
 // CheckpointSteps returns the env-step count recorded in dir's checkpoint,
 // and false when there is no readable checkpoint.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/folio-rl/folio/agents"
@@ -129,6 +130,11 @@ func (l *rsLearner) Load(r io.Reader) error {
 	l.count, l.sum = binary.LittleEndian.Uint64(b[:]), binary.LittleEndian.Uint64(b[8:])
 	return nil
 }
+
+// SaveWeights and LoadWeights treat the whole (tiny) state as weights.
+func (l *rsLearner) SaveWeights(w io.Writer) error { return l.Save(w) }
+
+func (l *rsLearner) LoadWeights(r io.Reader) error { return l.Load(r) }
 
 // rsWorld is the data every run rebuilds its envs from.
 type rsWorld struct {
@@ -308,7 +314,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 			if !bytes.Equal(got.vec, want.vec) {
 				t.Error("the Vec's state differs from the uninterrupted run's")
 			}
-			if got.res != want.res {
+			if !reflect.DeepEqual(got.res, want.res) {
 				t.Errorf("result %+v, uninterrupted %+v", got.res, want.res)
 			}
 		})

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -26,13 +27,16 @@ type Config struct {
 	TotalSteps int `toml:"total_steps"`
 	// EvalEvery runs the validation evaluation every this many env steps (at
 	// the first iteration boundary past each multiple, and after the last
-	// iteration), keeping the best-scoring model. It needs a validation
-	// segment (walkforward.validation > 0). 0 disables validation: the
-	// final model is kept. Default 0.
+	// iteration), keeping the best-scoring model: the one with the highest
+	// annualised Sharpe ratio on the validation bars; a NaN or infinite
+	// score never counts as best. It needs a validation segment
+	// (walkforward.validation > 0). 0 disables validation: the final model
+	// is kept (so is it when no score was finite). Default 0.
 	EvalEvery int `toml:"eval_every"`
 	// LogEvery writes the metrics log every this many env steps (at the
 	// first iteration boundary past each multiple, and at the last
-	// iteration). Default 1000; range ≥ 1.
+	// iteration); an iteration that ran the validation is always logged
+	// too, so every validation score is in the log. Default 1000; range ≥ 1.
 	LogEvery int `toml:"log_every"`
 	// CheckpointSeconds writes a checkpoint when this much wall time has
 	// passed since the last one (at an iteration boundary), at the end and
@@ -110,16 +114,18 @@ type Iteration struct {
 	Metrics    []agents.Metric
 	// EpisodeMean and EpisodeLenMean are the mean return and length (env
 	// steps) of the episodes finished in the current log window: since
-	// the last log boundary (exclusive) up to this iteration (inclusive);
-	// NaN if none finished. At a log boundary they are the values
-	// logged as rollout/ep_return_mean and rollout/ep_len_mean.
+	// the last logged iteration (exclusive) up to this iteration
+	// (inclusive); NaN if none finished. At a logged iteration they are
+	// the values logged as rollout/ep_return_mean and rollout/ep_len_mean.
 	EpisodeMean    float64
 	EpisodeLenMean float64
 	Episodes       int // episodes finished so far
 }
 
-// Validator scores a policy on a validation segment (higher is better).
-// It must not mutate the policy.
+// Validator scores a policy on a validation segment (higher is better;
+// folio's experiments use the annualised Sharpe ratio of a backtest over
+// the validation bars). A NaN or infinite score is logged but never
+// selects a model. It must not mutate the policy.
 type Validator func(ctx context.Context, p agents.Policy) (float64, error)
 
 // Options wires a training run.
@@ -130,14 +136,24 @@ type Options struct {
 	// Validate, with Config.EvalEvery > 0, scores the policy periodically.
 	Validate Validator
 	// Dir is the directory for checkpoints (checkpoint.bin), the best model
-	// (best.model), the final model (final.model) and the speed summary
-	// (perf.json); "" keeps nothing on disk.
+	// (best.model), the final model (final.model), their observation
+	// statistics (best.obsstats, final.obsstats; with ObsStats) and the
+	// speed summary (perf.json); "" keeps nothing on disk.
 	Dir string
 	// Resume continues from Dir's checkpoint when it exists.
 	Resume bool
 	// ConfigHash identifies the configuration; a checkpoint written under
 	// another hash is refused on resume.
 	ConfigHash string
+	// ObsStats, when not nil, returns the serialised observation
+	// statistics the policy acts through at this moment (the frozen
+	// normaliser a validation or a backtest puts in front of it), or nil
+	// when observations are not normalised. Run calls it whenever it keeps
+	// a model, so that the statistics travel with the weights: with the
+	// best model (in the checkpoint too) and with the final one; the
+	// statistics of the model the learner holds on return are in
+	// Result.ObsStats.
+	ObsStats func() ([]byte, error)
 	// Metrics receives per-iteration metrics (may be nil).
 	Metrics Sink
 	// Progress, when non-nil, shows a progress bar there (use only for a
@@ -154,11 +170,16 @@ type Result struct {
 	Iterations int
 	Steps      int
 	Episodes   int
-	BestScore  float64 // NaN without validation
-	BestIter   int     // iteration of the best model (0 without validation)
+	BestScore  float64 // NaN without validation or without a finite score
+	BestIter   int     // iteration of the best model (0 without one)
 	Selected   string  // "best" or "final": which model the learner holds on return
-	Duration   time.Duration
-	StepsPerS  float64
+	// ObsStats are Options.ObsStats' statistics of the model the learner
+	// holds on return: those taken with the best model when Selected is
+	// "best", the final ones otherwise (nil without Options.ObsStats or
+	// when they are nil).
+	ObsStats  []byte
+	Duration  time.Duration
+	StepsPerS float64
 }
 
 // state is everything the loop itself carries between iterations; all of
@@ -171,7 +192,8 @@ type state struct {
 	epReturn              []float64 // per env: return of the running episode
 	epLen                 []float64 // per env: steps of the running episode (integers)
 	obs                   []float64
-	best                  []byte // learner state of the best model so far
+	best                  []byte // weights (SaveWeights) of the best model so far; nil: none
+	bestStats             []byte // Options.ObsStats of the best model (nil without)
 	win                   window
 }
 
@@ -327,25 +349,30 @@ func Run(ctx context.Context, l agents.Learner, vec *env.Vec, cfg Config, opt Op
 		)
 		last := st.iter == totalIters
 		prevSteps := st.steps - perIter
+		validated := false
 		if opt.Validate != nil && cfg.EvalEvery > 0 && (crossed(prevSteps, st.steps, cfg.EvalEvery) || last) {
 			score, err := opt.Validate(detached, l.Policy())
 			if err != nil {
 				return nil, fmt.Errorf("train: iteration %d: validation: %w", st.iter, err)
 			}
 			metrics = append(metrics, agents.Metric{Key: "eval/score", Value: score})
-			if math.IsNaN(st.bestScore) || score > st.bestScore {
+			validated = true
+			if isBest(score, st) {
 				st.bestScore, st.bestIter = score, st.iter
-				if st.best, err = saveBytes(l); err != nil {
+				if st.best, err = saveWeights(l); err != nil {
+					return nil, err
+				}
+				if st.bestStats, err = obsStats(opt); err != nil {
 					return nil, err
 				}
 				if opt.Dir != "" {
-					if err := writeModel(opt.Dir, "best.model", st.best); err != nil {
+					if err := writeKept(opt.Dir, "best", st.best, st.bestStats); err != nil {
 						return nil, err
 					}
 				}
 			}
 		}
-		logNow := crossed(prevSteps, st.steps, cfg.LogEvery) || last
+		logNow := crossed(prevSteps, st.steps, cfg.LogEvery) || last || validated
 		if opt.Metrics != nil && logNow {
 			for _, m := range metrics {
 				opt.Metrics.Record(st.steps, m.Key, m.Value)
@@ -384,12 +411,17 @@ func Run(ctx context.Context, l agents.Learner, vec *env.Vec, cfg Config, opt Op
 	res := &Result{Iterations: st.iter, Steps: st.steps, Episodes: st.episodes, BestScore: st.bestScore,
 		BestIter: st.bestIter, Selected: "final", Duration: time.Since(start)}
 	res.StepsPerS = float64(st.steps-startSteps) / math.Max(res.Duration.Seconds(), 1e-9)
+	finalStats, err := obsStats(opt)
+	if err != nil {
+		return nil, err
+	}
+	res.ObsStats = finalStats
 	if opt.Dir != "" {
-		final, err := saveBytes(l)
+		final, err := saveWeights(l)
 		if err != nil {
 			return nil, err
 		}
-		if err := writeModel(opt.Dir, "final.model", final); err != nil {
+		if err := writeKept(opt.Dir, "final", final, finalStats); err != nil {
 			return nil, err
 		}
 		p := perf(false)
@@ -399,12 +431,35 @@ func Run(ctx context.Context, l agents.Learner, vec *env.Vec, cfg Config, opt Op
 		}
 	}
 	if st.best != nil {
-		if err := loadBytes(l, st.best); err != nil {
+		if err := l.LoadWeights(bytes.NewReader(st.best)); err != nil {
 			return nil, fmt.Errorf("train: restoring the best model: %w", err)
 		}
-		res.Selected = "best"
+		res.Selected, res.ObsStats = "best", st.bestStats
 	}
 	return res, nil
+}
+
+// isBest reports whether a validation score selects the model: a finite
+// score above the best so far (or the first finite one). NaN (a flat or
+// too short validation window) and ±Inf (zero dispersion) are not
+// comparable Sharpe ratios and never select a model.
+func isBest(score float64, st *state) bool {
+	if math.IsNaN(score) || math.IsInf(score, 0) {
+		return false
+	}
+	return st.best == nil || score > st.bestScore
+}
+
+// obsStats returns Options.ObsStats' statistics, nil without the option.
+func obsStats(opt Options) ([]byte, error) {
+	if opt.ObsStats == nil {
+		return nil, nil
+	}
+	b, err := opt.ObsStats()
+	if err != nil {
+		return nil, fmt.Errorf("train: observation statistics: %w", err)
+	}
+	return b, nil
 }
 
 // crossed reports whether a multiple of every lies in (from, to].

@@ -22,7 +22,7 @@ type Agent struct {
 	adim   int // N+1
 	obsDim int
 	gate   bool
-	hash   string
+	id     nets.ConfigID // hyperparameters, for checkpoint headers
 
 	actor  *nets.Actor
 	critic *nets.Critic // one or two Q towers
@@ -89,11 +89,11 @@ func NewForLayout(o nets.ObsLayout, cfg Config, rng *rand.Rand) (*Agent, error) 
 	if cfg.VolTargetFeature >= o.Features {
 		return nil, fmt.Errorf("ddpg: vol_target_feature %d but the observation has %d per-asset features", cfg.VolTargetFeature, o.Features)
 	}
-	hash, err := configHash(cfg)
+	id, err := configID(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("ddpg: %w", err)
 	}
-	a := &Agent{cfg: cfg, arch: arch, n: o.Assets, adim: o.Assets + 1, obsDim: o.Len, gate: arch.VolTiming, hash: hash,
+	a := &Agent{cfg: cfg, arch: arch, n: o.Assets, adim: o.Assets + 1, obsDim: o.Len, gate: arch.VolTiming, id: id,
 		act: map[int]nets.Engine{}}
 	if a.actor, err = nets.NewActor(arch); err != nil {
 		return nil, fmt.Errorf("ddpg: %w", err)
@@ -153,12 +153,12 @@ func cloneConfig(c Config) Config {
 	return c
 }
 
-// configHash hashes every hyperparameter except the engine choices that
+// configID identifies every hyperparameter except the engine choices that
 // do not change what is learned beyond rounding (backend, parallel); the
 // precision is part of it.
-func configHash(c Config) (string, error) {
+func configID(c Config) (nets.ConfigID, error) {
 	c.Backend, c.Parallel = "", false
-	return nets.ConfigHash(c)
+	return nets.NewConfigID(c)
 }
 
 // Name returns "ddpg" ("td3" with twin critics).
@@ -376,6 +376,9 @@ const kind = "ddpg"
 // precision) and, last, the OU state (float64).
 var f64Blocks = []string{"actor", "critic", "actor.target", "critic.target", "adam.actor.m", "adam.actor.v", "adam.critic.m", "adam.critic.v", "ou"}
 
+// weightBlocks are the blocks of a model file: f64Blocks' first four.
+var weightBlocks = f64Blocks[:4]
+
 func (a *Agent) shapes() []nets.Shape {
 	return append(nets.ArchOf("actor/", a.actor.Net.Layout()), nets.ArchOf("critic/", a.critic.Net.Layout())...)
 }
@@ -385,10 +388,10 @@ func (a *Agent) shapes() []nets.Shape {
 // replay buffer's content.
 func (a *Agent) Save(w io.Writer) error {
 	sa, sc := a.w.adamSteps()
-	c := &nets.Checkpoint{Kind: kind, Net: a.arch.String(), ConfigHash: a.hash, Arch: a.shapes(),
-		Ints: map[string]int64{"adam.actor.step": int64(sa), "adam.critic.step": int64(sc),
-			"steps": a.steps, "grad_steps": a.gradSteps, "pending": a.pending},
-		Blocks: append(a.w.blocks(), nets.Block{Name: "ou", F64: a.ou})}
+	c := a.header(false)
+	c.Ints = map[string]int64{"adam.actor.step": int64(sa), "adam.critic.step": int64(sc),
+		"steps": a.steps, "grad_steps": a.gradSteps, "pending": a.pending}
+	c.Blocks = append(a.w.blocks(), nets.Block{Name: "ou", F64: a.ou})
 	rs := a.replay.State()
 	term := make([]float64, len(rs.Terminated))
 	for i, t := range rs.Terminated {
@@ -407,6 +410,24 @@ func (a *Agent) Save(w io.Writer) error {
 	return nil
 }
 
+// SaveWeights writes a model file: the online and target parameters of
+// actor and critic (in the agent's precision), with the architecture and
+// the hyperparameters; no optimiser state, noise state, counters or
+// replay buffer.
+func (a *Agent) SaveWeights(w io.Writer) error {
+	c := a.header(true)
+	c.Blocks = a.w.blocks()[:len(weightBlocks)]
+	if err := nets.WriteCheckpoint(w, c); err != nil {
+		return fmt.Errorf("ddpg: save: %w", err)
+	}
+	return nil
+}
+
+func (a *Agent) header(weightsOnly bool) *nets.Checkpoint {
+	return &nets.Checkpoint{Kind: kind, WeightsOnly: weightsOnly, Net: a.arch.String(), ConfigHash: a.id.Hash, Config: a.id.Keys,
+		Arch: a.shapes()}
+}
+
 func nonNil32(s []float32) []float32 {
 	if s == nil {
 		return []float32{}
@@ -415,14 +436,18 @@ func nonNil32(s []float32) []float32 {
 }
 
 // Load restores a state written by Save into the agent's existing
-// buffers. The file must have the same architecture and hyperparameters;
-// nothing is changed if it does not.
+// buffers. The file must have the same architecture and hyperparameters
+// (a mismatch names the keys that differ) and hold a training state, not
+// weights only; nothing is changed if it does not.
 func (a *Agent) Load(r io.Reader) error {
 	c, err := nets.ReadCheckpoint(r)
 	if err != nil {
 		return fmt.Errorf("ddpg: load: %w", err)
 	}
-	if err := c.Check(kind, a.shapes(), a.arch.String(), a.hash); err != nil {
+	if err := c.RequireState(); err != nil {
+		return fmt.Errorf("ddpg: load: %w", err)
+	}
+	if err := c.Check(kind, a.shapes(), a.arch.String(), &a.id); err != nil {
 		return fmt.Errorf("ddpg: load: %w", err)
 	}
 	bs, err := blocksOf(c, f64Blocks)
@@ -471,18 +496,20 @@ func (a *Agent) Load(r io.Reader) error {
 	return nil
 }
 
-// LoadWeights restores only the online and target parameters of a
-// checkpoint with the same architecture (any hyperparameters, either
-// precision: values are converted), for evaluation or warm starts.
+// LoadWeights restores only the online and target parameters of a model
+// file or a full state with the same architecture (any hyperparameters,
+// either precision: values are converted), for evaluation or warm starts.
+// The optimiser states, noise state, counters and replay buffer are left
+// as they are (a fresh agent keeps its empty buffer and its warm-up).
 func (a *Agent) LoadWeights(r io.Reader) error {
 	c, err := nets.ReadCheckpoint(r)
 	if err != nil {
 		return fmt.Errorf("ddpg: load: %w", err)
 	}
-	if err := c.Check(kind, a.shapes(), a.arch.String(), ""); err != nil {
+	if err := c.Check(kind, a.shapes(), a.arch.String(), nil); err != nil {
 		return fmt.Errorf("ddpg: load: %w", err)
 	}
-	bs, err := blocksOf(c, f64Blocks[:4])
+	bs, err := blocksOf(c, weightBlocks)
 	if err != nil {
 		return err
 	}

@@ -120,10 +120,15 @@
 // and are part of the checkpoint, so they are taken by the next Update.
 // Save writes nets' checkpoint format (kind "ddpg"): online and target
 // weights and both Adam states (in the agent's precision), the OU state,
-// counters and the replay buffer's content; Load refuses other kinds,
-// architectures, configurations (precision included) and format versions
-// with an error naming both sides. LoadWeights converts parameters
-// between precisions.
+// counters and the replay buffer's content, with the hyperparameters as a
+// hash and key by key. SaveWeights writes a model file (marked
+// weights-only): the online and target weights alone. Load refuses model
+// files (nets.ErrWeightsOnly), other kinds, architectures, configurations
+// (precision included; each differing key is named with both values) and
+// format versions with an error naming both sides. LoadWeights reads the
+// weights of either kind of file, converting between precisions, and
+// leaves the replay buffer, noise, optimiser state and counters alone: a
+// warm-started fresh agent keeps its empty buffer and its warm-up.
 //
 // # Imports
 //

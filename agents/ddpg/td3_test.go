@@ -247,9 +247,12 @@ func TestLoadBadFiles(t *testing.T) {
 		{"text file", cfg, []byte("actor = [1, 2]\n"), func(err error) bool { return errors.Is(err, nets.ErrNotCheckpoint) }, "not a folio checkpoint"},
 		{"truncated", cfg, good[:len(good)/2], func(err error) bool { return err != nil }, "truncated"},
 		{"checksum", cfg, corrupt, func(err error) bool { return err != nil }, "corrupt"},
-		{"version", cfg, version, func(err error) bool { var ve *nets.VersionError; return errors.As(err, &ve) && ve.File == 9 }, "version 9, this build reads version 1"},
+		{"version", cfg, version, func(err error) bool { var ve *nets.VersionError; return errors.As(err, &ve) && ve.File == 9 }, "version 9, this build reads versions 1 to 2"},
 		{"kind", cfg, kind.Bytes(), func(err error) bool { var me *nets.MismatchError; return errors.As(err, &me) && me.What == "kind" }, `file has "ppo", this agent has "ddpg"`},
-		{"config", other, good, func(err error) bool { var me *nets.MismatchError; return errors.As(err, &me) && me.What == "config" }, "config mismatch"},
+		{"config", other, good, func(err error) bool {
+			var me *nets.MismatchError
+			return errors.As(err, &me) && me.What == "config" && len(me.Keys) == 1
+		}, "config mismatch: tau: file has "},
 	} {
 		b := newToyAgent(t, m, tc.cfg, 52)
 		actor, critic := slices.Clone(b.actorP), slices.Clone(b.criticT)

@@ -22,7 +22,7 @@ type Agent struct {
 	adim   int // action dimensions, N+1
 	obsDim int
 	gate   bool
-	hash   string
+	id     nets.ConfigID // hyperparameters, for checkpoint headers
 
 	// The trainable state in the configured precision: the embedded
 	// float64 state or w32 (the other is nil); w is the one in use.
@@ -70,12 +70,12 @@ func NewForLayout(o nets.ObsLayout, cfg Config, rng *rand.Rand) (*Agent, error) 
 	if err != nil {
 		return nil, fmt.Errorf("ppo: %w", err)
 	}
-	hash, err := configHash(cfg)
+	id, err := configID(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("ppo: %w", err)
 	}
 	a := &Agent{cfg: cfg, arch: arch, ac: ac, n: o.Assets, adim: o.Assets + 1, obsDim: o.Len,
-		gate: arch.VolTiming, hash: hash, act: map[int]nets.Engine{}}
+		gate: arch.VolTiming, id: id, act: map[int]nets.Engine{}}
 	if cfg.Float32() {
 		a.w32 = newWeights[float32](a, rng)
 		a.w = a.w32
@@ -109,12 +109,12 @@ func cloneConfig(c Config) Config {
 	return c
 }
 
-// configHash hashes every hyperparameter except the engine choices
+// configID identifies every hyperparameter except the engine choices
 // (backend, parallel), which do not change what is learned beyond
 // rounding; the precision is part of it.
-func configHash(c Config) (string, error) {
+func configID(c Config) (nets.ConfigID, error) {
 	c.Backend, c.Parallel = "", false
-	return nets.ConfigHash(c)
+	return nets.NewConfigID(c)
 }
 
 // Name returns "ppo".
@@ -307,22 +307,37 @@ const (
 
 // Save writes the full training state: parameters, Adam moments and step
 // count, and the update and transition counters, with the architecture
-// and a hash of the hyperparameters.
+// and the hyperparameters (hash and values).
 func (a *Agent) Save(w io.Writer) error {
-	c := &nets.Checkpoint{
-		Kind: kind, Net: a.arch.String(), ConfigHash: a.hash, Arch: nets.ArchOf("", a.ac.Net.Layout()),
-		Ints:   map[string]int64{"adam.step": int64(a.w.adamSteps()), "updates": a.updates, "steps": a.steps},
-		Blocks: a.w.blocks(),
-	}
+	c := a.header(false)
+	c.Ints = map[string]int64{"adam.step": int64(a.w.adamSteps()), "updates": a.updates, "steps": a.steps}
+	c.Blocks = a.w.blocks()
 	if err := nets.WriteCheckpoint(w, c); err != nil {
 		return fmt.Errorf("ppo: save: %w", err)
 	}
 	return nil
 }
 
+// SaveWeights writes a model file: the parameters alone (in the agent's
+// precision), with the architecture and the hyperparameters.
+func (a *Agent) SaveWeights(w io.Writer) error {
+	c := a.header(true)
+	c.Blocks = a.w.blocks()[:1]
+	if err := nets.WriteCheckpoint(w, c); err != nil {
+		return fmt.Errorf("ppo: save: %w", err)
+	}
+	return nil
+}
+
+func (a *Agent) header(weightsOnly bool) *nets.Checkpoint {
+	return &nets.Checkpoint{Kind: kind, WeightsOnly: weightsOnly, Net: a.arch.String(), ConfigHash: a.id.Hash, Config: a.id.Keys,
+		Arch: nets.ArchOf("", a.ac.Net.Layout())}
+}
+
 // Load restores a state written by Save into the agent's existing
-// buffers. The file must have the same architecture and hyperparameters;
-// nothing is changed if it does not.
+// buffers. The file must have the same architecture and hyperparameters
+// (a mismatch names the keys that differ) and hold a training state, not
+// weights only; nothing is changed if it does not.
 func (a *Agent) Load(r io.Reader) error {
 	c, err := a.read(r, true)
 	if err != nil {
@@ -336,10 +351,10 @@ func (a *Agent) Load(r io.Reader) error {
 	return nil
 }
 
-// LoadWeights restores only the parameters of a checkpoint with the same
-// architecture (any hyperparameters, either precision: values are
-// converted): for evaluation or warm starts. The optimiser state and
-// counters are left as they are.
+// LoadWeights restores only the parameters of a model file or a full
+// state with the same architecture (any hyperparameters, either
+// precision: values are converted): for evaluation or warm starts. The
+// optimiser state and counters are left as they are.
 func (a *Agent) LoadWeights(r io.Reader) error {
 	c, err := a.read(r, false)
 	if err != nil {
@@ -348,20 +363,27 @@ func (a *Agent) LoadWeights(r io.Reader) error {
 	return a.w.load(c.Blocks, true)
 }
 
+// read reads and checks a checkpoint and returns it with its blocks in
+// load order: params, adam.m, adam.v (full) or params alone.
 func (a *Agent) read(r io.Reader, full bool) (*nets.Checkpoint, error) {
 	c, err := nets.ReadCheckpoint(r)
 	if err != nil {
 		return nil, fmt.Errorf("ppo: load: %w", err)
 	}
-	hash := ""
+	var want *nets.ConfigID
+	names := []string{blockParams}
 	if full {
-		hash = a.hash
+		if err := c.RequireState(); err != nil {
+			return nil, fmt.Errorf("ppo: load: %w", err)
+		}
+		want = &a.id
+		names = append(names, blockAdamM, blockAdamV)
 	}
-	if err := c.Check(kind, nets.ArchOf("", a.ac.Net.Layout()), a.arch.String(), hash); err != nil {
+	if err := c.Check(kind, nets.ArchOf("", a.ac.Net.Layout()), a.arch.String(), want); err != nil {
 		return nil, fmt.Errorf("ppo: load: %w", err)
 	}
-	blocks := make([]nets.Block, 3)
-	for i, name := range []string{blockParams, blockAdamM, blockAdamV} {
+	blocks := make([]nets.Block, len(names))
+	for i, name := range names {
 		b, ok := c.Block(name)
 		if !ok || len(b.F64)+len(b.F32) != a.w.len() {
 			return nil, fmt.Errorf("ppo: load: block %q missing or of the wrong length", name)

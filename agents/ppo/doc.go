@@ -129,12 +129,15 @@
 // Save writes nets' checkpoint format (kind "ppo"): parameters, Adam
 // moments and step (float64 or float32 blocks, in the agent's precision),
 // update and transition counters, the architecture (every tensor's shape
-// and a description) and a hash of the hyperparameters except backend and
-// parallel (the precision is part of it). Load restores into the agent's
-// existing buffers and refuses files of another kind, architecture,
-// configuration (precision included) or format version with an error
-// naming both sides; LoadWeights checks only the architecture and
-// converts parameters between precisions.
+// and a description) and the hyperparameters except backend and parallel
+// (the precision is part of them), as a hash and key by key. SaveWeights
+// writes the same format marked weights-only with the parameters alone: a
+// model file. Load restores a full state into the agent's existing
+// buffers and refuses a model file (nets.ErrWeightsOnly) and files of
+// another kind, architecture, configuration (naming each key that differs
+// with both values) or format version, with an error naming both sides;
+// LoadWeights reads the parameters of either kind of file, checks only
+// the architecture and converts between precisions.
 //
 // # Imports
 //

@@ -19,14 +19,36 @@ type runFlags struct {
 	resume string
 }
 
-func (r *runFlags) define(fs *flag.FlagSet, withRun bool) {
+// Which flags a command takes besides --set.
+const (
+	withRunDir = 1 << iota // --out, --resume, --quiet
+	withJobs               // --jobs
+)
+
+func (r *runFlags) define(fs *flag.FlagSet, with int) {
 	fs.Var(&r.sets, "set", "override a configuration key, e.g. --set costs.taker_bps=25 (repeatable)")
-	if withRun {
+	r.jobs = 1
+	if with&withRunDir != 0 {
 		fs.StringVar(&r.out, "out", "", "run directory to create (default: <experiment.output_dir>/<name>-seed<seed>-<UTC time>)")
-		fs.IntVar(&r.jobs, "jobs", 1, "seeds to run in parallel goroutines (results are identical for any value)")
-		fs.BoolVar(&r.quiet, "quiet", false, "no progress bars or status lines on stderr")
-		fs.StringVar(&r.resume, "resume", "", "continue an interrupted run in this run directory")
 	}
+	if with&withJobs != 0 {
+		fs.IntVar(&r.jobs, "jobs", 1, "seeds to run in parallel goroutines, ≥ 1 (results are identical for any value)")
+	}
+	if with&withRunDir != 0 {
+		fs.BoolVar(&r.quiet, "quiet", false, "no progress bars or status lines on stderr")
+		fs.StringVar(&r.resume, "resume", "", "continue an interrupted run in this run directory (not with --out)")
+	}
+}
+
+// check rejects flag combinations that cannot be honoured.
+func (r *runFlags) check() error {
+	if r.jobs < 1 {
+		return usagef("--jobs %d: must be ≥ 1 (the number of seeds run in parallel)", r.jobs)
+	}
+	if r.out != "" && r.resume != "" {
+		return usagef("--out and --resume together: a resumed run continues in its own directory; drop --out")
+	}
+	return nil
 }
 
 func (r *runFlags) options(stdout, stderr io.Writer) experiments.RunOptions {
@@ -63,8 +85,11 @@ Ctrl-C stops cleanly after writing checkpoints; 'folio run FILE --resume DIR'
 continues an interrupted run to the same result as an uninterrupted one.`,
 		setup: func(fs *flag.FlagSet) action {
 			var rf runFlags
-			rf.define(fs, true)
+			rf.define(fs, withRunDir|withJobs)
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+				if err := rf.check(); err != nil {
+					return err
+				}
 				cfg, err := loadExperiment(args, rf.sets)
 				if err != nil {
 					return err
@@ -86,7 +111,7 @@ func cmdCheck() *command {
 		summary: "validate an experiment file and print the resolved configuration with every default",
 		setup: func(fs *flag.FlagSet) action {
 			var rf runFlags
-			rf.define(fs, false)
+			rf.define(fs, 0)
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				cfg, err := loadExperiment(args, rf.sets)
 				if err != nil {
@@ -124,14 +149,23 @@ func cmdTrain() *command {
 		help: `Trains every [agents.NAME] of FILE on the experiment's data range, holding out
 the last walkforward.validation bars for model selection, and writes model
 files (models/NAME.model), checkpoints and JSON-lines metrics into a run
-directory. Evaluate the saved models with 'folio eval RUN_DIR'.`,
+directory. Evaluate the saved models with 'folio eval RUN_DIR'.
+
+Training uses experiment.seed only: a file with experiment.seeds > 1 is
+refused (run several seeds with 'folio run'), and there is no --jobs.`,
 		setup: func(fs *flag.FlagSet) action {
 			var rf runFlags
-			rf.define(fs, true)
+			rf.define(fs, withRunDir)
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+				if err := rf.check(); err != nil {
+					return err
+				}
 				cfg, err := loadExperiment(args, rf.sets)
 				if err != nil {
 					return err
+				}
+				if n := cfg.Experiment.Seeds; n > 1 {
+					return usagef("folio train trains one seed (experiment.seed), but experiment.seeds = %d; run several seeds with 'folio run', or add --set experiment.seeds=1", n)
 				}
 				res, err := experiments.Train(ctx, cfg, rf.options(stdout, stderr))
 				if err != nil {
@@ -157,7 +191,7 @@ default the bars after the training range) with the experiment's costs and
 guard, and writes an evaluation report into RUN_DIR/eval-<start>-<end>/.`,
 		setup: func(fs *flag.FlagSet) action {
 			var rf runFlags
-			rf.define(fs, false)
+			rf.define(fs, 0)
 			fs.BoolVar(&rf.quiet, "quiet", false, "no progress on stderr")
 			start := fs.String("start", "", "first bar to evaluate (YYYY-MM-DD or RFC3339)")
 			end := fs.String("end", "", "last bar to evaluate, inclusive")

@@ -80,7 +80,8 @@ func TestExitCodes(t *testing.T) {
 }
 
 // TestBrokenConfigs checks that each crafted broken file produces its clear
-// error naming the file, line, key and fix.
+// error naming the file, line, key and fix; a file with several problems
+// lists each (one expectation per line of the message).
 func TestBrokenConfigs(t *testing.T) {
 	want := map[string]string{
 		"misspelt_key.toml":         `misspelt_key.toml:6: key costs.taker_bsp: unknown key (did you mean "taker_bps"?)`,
@@ -98,6 +99,13 @@ func TestBrokenConfigs(t *testing.T) {
 		"misspelt_value.toml":       `misspelt_value.toml:6: key env.reward = "log_grwth": want one of log_growth, differential_sharpe, drawdown_penalised, turnover_penalised, vol_scaled (did you mean "log_growth"?)`,
 		"vol_feature_range.toml":    `vol_feature_range.toml:8: key agents.a.vol_features: index 40 is not an observed per-asset feature (there are 13) (use indices of forecast-volatility features among 0=logret,`,
 		"return_feature_range.toml": `return_feature_range.toml:7: key agents.a.return_feature: 20 is not an observed per-asset feature index (there are 13) (use -1 (no cross-asset statistics) or one of 0=logret,`,
+		"negative_seed.toml":        `negative_seed.toml:4: key experiment.seed = -3: must be ≥ 0 (use a non-negative integer, e.g. seed = 3)`,
+		"bad_widths.toml": `bad_widths.toml:8: key agents.a.hidden = [16, 0]: every layer width must be ≥ 1 (entry 2 is 0)` + "\n" +
+			`bad_widths.toml:10: key agents.a.decoder_hidden = [0]: every layer width must be ≥ 1 (entry 1 is 0)`,
+		"step_not_test.toml":         `step_not_test.toml:8: key walkforward.step = 30 differs from walkforward.test = 60: test windows would overlap, counting bars twice in the stitched returns and metrics (set step = 60 (= test) or 0, which means = test)`,
+		"max_weight_infeasible.toml": `max_weight_infeasible.toml:11: key baselines.max_weight = 0.2 is infeasible for 3 assets: 3 × 0.2 < 1, so risk-parity, mean-variance cannot be fully invested (use max_weight ≥ 1/3 = 0.3333)`,
+		"budgets_length.toml":        `budgets_length.toml:11: key baselines.budgets: has 2 entries but the data has 3 assets (risk-budget needs one per asset, in asset order) (give 3 entries)`,
+		"unknown_feature.toml":       `unknown_feature.toml:7: key features.asset: unknown feature: "ewma_vl"`,
 	}
 	files, _ := filepath.Glob("../../experiments/testdata/broken/*.toml")
 	if len(files) != len(want) {
@@ -109,8 +117,19 @@ func TestBrokenConfigs(t *testing.T) {
 			if code != 1 {
 				t.Fatalf("exit %d, want 1", code)
 			}
-			if w := want[filepath.Base(f)]; !strings.Contains(errOut, w) {
-				t.Errorf("error\n%s\nlacks\n%s", errOut, w)
+			w, ok := want[filepath.Base(f)]
+			if !ok {
+				t.Fatalf("no expectation for %s", filepath.Base(f))
+			}
+			for _, line := range strings.Split(w, "\n") {
+				if !strings.Contains(errOut, line) {
+					t.Errorf("error\n%s\nlacks\n%s", errOut, line)
+				}
+			}
+			// No message names a key the schema does not have (the
+			// network's width lists used to come out as "key agents.a.layer").
+			if strings.Contains(errOut, ".layer:") {
+				t.Errorf("error names a non-existent key: %s", errOut)
 			}
 		})
 	}
@@ -144,6 +163,102 @@ func TestSetOverrides(t *testing.T) {
 	_, errOut, code = runCLI(t, "check", f, "--set", "costs.slippage=sqr")
 	if code != 1 || !strings.Contains(errOut, `(did you mean "sqrt"?)`) {
 		t.Errorf("misspelt enum --set: exit %d, %q", code, errOut)
+	}
+	// A bad value given with --set is attributed to --set, not to a line
+	// of the file (features.asset is on line 10 of tiny.toml).
+	_, errOut, code = runCLI(t, "check", f, "--set", `features.asset=["logret","ewma_vl"]`)
+	if code != 1 || !strings.Contains(errOut, `--set: key features.asset: unknown feature: "ewma_vl"`) || strings.Contains(errOut, "tiny.toml:") {
+		t.Errorf("bad feature list from --set: exit %d, %q", code, errOut)
+	}
+	// So is an error the override causes in another key: without
+	// risk-parity among the baselines, the default report.benchmarks
+	// names a baseline that does not run.
+	_, errOut, code = runCLI(t, "check", "../../experiments/testdata/tiny_agents.toml", "--set", "baselines.methods=equal-weight,mean-variance")
+	if code != 1 || !strings.Contains(errOut, `--set: key report.benchmarks: benchmark "risk-parity" is not among baselines.methods`) {
+		t.Errorf("--set baselines.methods: exit %d, %q", code, errOut)
+	}
+	_, errOut, code = runCLI(t, "check", f, "--set", "walkforward.step=30")
+	if code != 1 || !strings.Contains(errOut, "--set: key walkforward.step = 30 differs from walkforward.test = 60") {
+		t.Errorf("--set walkforward.step=30: exit %d, %q", code, errOut)
+	}
+	// Baseline settings infeasible for the 3 assets of the synthetic market.
+	_, errOut, code = runCLI(t, "check", f, "--set", "baselines.max_weight=0.2")
+	if code != 1 || !strings.Contains(errOut, "--set: key baselines.max_weight = 0.2 is infeasible for 3 assets") {
+		t.Errorf("--set baselines.max_weight=0.2: exit %d, %q", code, errOut)
+	}
+	// A negative seed does not wrap around.
+	_, errOut, code = runCLI(t, "check", f, "--set", "experiment.seed=-3")
+	if code != 1 || !strings.Contains(errOut, "--set: key experiment.seed = -3: must be ≥ 0") {
+		t.Errorf("--set experiment.seed=-3: exit %d, %q", code, errOut)
+	}
+}
+
+// TestRunFlagErrors checks the flag combinations run and train refuse
+// with a usage error (exit 2) before doing any work.
+func TestRunFlagErrors(t *testing.T) {
+	tiny := "../../experiments/testdata/tiny.toml"
+	agents := "../../experiments/testdata/tiny_agents.toml"
+	dir := t.TempDir()
+	cases := []struct {
+		name string
+		args []string
+		msg  string
+	}{
+		{"run with --jobs 0", []string{"run", tiny, "--jobs", "0", "--quiet"}, "--jobs 0: must be ≥ 1"},
+		{"run with --jobs -2", []string{"run", tiny, "--jobs=-2", "--quiet"}, "--jobs -2: must be ≥ 1"},
+		{"run with --out and --resume", []string{"run", tiny, "--out", filepath.Join(dir, "a"), "--resume", filepath.Join(dir, "b")}, "--out and --resume together"},
+		{"train with --out and --resume", []string{"train", agents, "--out", filepath.Join(dir, "a"), "--resume", filepath.Join(dir, "b")}, "--out and --resume together"},
+		{"train with --jobs", []string{"train", agents, "--jobs", "2"}, "flag provided but not defined: -jobs"},
+		{"train with several seeds", []string{"train", agents, "--set", "experiment.seeds=3"}, "experiment.seeds = 3"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, errOut, code := runCLI(t, c.args...)
+			if code != 2 || !strings.Contains(errOut, c.msg) {
+				t.Errorf("exit %d, want 2; stderr %q lacks %q", code, errOut, c.msg)
+			}
+		})
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 0 {
+		t.Errorf("refused commands created %v (%v)", entries, err)
+	}
+}
+
+// TestResumeOtherCommand: a run directory is resumed only by the command
+// that made it (run.json records it).
+func TestResumeOtherCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, errOut, code := runCLI(t, "run", "../../experiments/testdata/tiny.toml", "--out", dir, "--quiet"); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errOut)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ri struct {
+		Command string `json:"command"`
+	}
+	if err := json.Unmarshal(b, &ri); err != nil || ri.Command != "run" {
+		t.Fatalf("run.json command %q (%v), want run", ri.Command, err)
+	}
+	_, errOut, code := runCLI(t, "train", "../../experiments/testdata/tiny_agents.toml", "--resume", dir, "--quiet")
+	if code != 1 || !strings.Contains(errOut, "made by 'folio run', not 'folio train'") {
+		t.Errorf("train --resume of a run directory: exit %d, %q", code, errOut)
+	}
+	// A directory of folio train (recognised by its train.json) is not
+	// resumed by folio run.
+	tdir := t.TempDir()
+	tb := []byte(`{"experiment":"tiny","config_hash":"x","status":"training"}`)
+	if err := os.WriteFile(filepath.Join(tdir, "run.json"), tb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tdir, "train.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = runCLI(t, "run", "../../experiments/testdata/tiny.toml", "--resume", tdir, "--quiet")
+	if code != 1 || !strings.Contains(errOut, "made by 'folio train', not 'folio run'") {
+		t.Errorf("run --resume of a train directory: exit %d, %q", code, errOut)
 	}
 }
 
@@ -398,6 +513,29 @@ func TestTrainAndEval(t *testing.T) {
 	again, _ := os.ReadFile(reports[0])
 	if !bytes.Equal(first, again) {
 		t.Error("two evaluations of the same models give different report.json")
+	}
+
+	// Evaluating over the training range is labelled in sample.
+	if _, errOut, code := runCLI(t, "eval", dir, "--start", tr.From[:10], "--end", tr.To[:10], "--quiet"); code != 0 {
+		t.Fatalf("in-sample eval: exit %d: %s", code, errOut)
+	}
+	var ins []string
+	all, _ := filepath.Glob(filepath.Join(dir, "eval-*", "report.json"))
+	for _, f := range all {
+		if f != reports[0] {
+			ins = append(ins, f)
+		}
+	}
+	if len(ins) != 1 {
+		t.Fatalf("in-sample eval wrote %v", all)
+	}
+	var insRep struct {
+		InSample bool   `json:"in_sample"`
+		Title    string `json:"title"`
+	}
+	b, _ = os.ReadFile(ins[0])
+	if err := json.Unmarshal(b, &insRep); err != nil || !insRep.InSample || !strings.Contains(insRep.Title, "in sample") {
+		t.Errorf("an evaluation over the training range is not labelled in sample: %v %+v", err, insRep)
 	}
 
 	// Bad input: a date range outside the data, a directory without models,

@@ -47,6 +47,10 @@ func cmdBacktest() *command {
 		help: `Backtests one strategy on price files (folio, Binance or CryptoDataDownload
 CSVs; files or directories). Prices are used close to close from --start to
 --end inclusive: the first return is from the first close to the second.
+--start and --end take YYYY-MM-DD or RFC3339 (UTC); a date-only --end
+includes every bar of that UTC day (on hourly data --end 2023-01-31 keeps
+00:00 to 23:00), a date-only --start begins at 00:00, and an RFC3339 time
+is exact.
 Strategies: every method of 'folio optimize' (estimated on the trailing
 --lookback bars at each rebalance), the online-portfolio baselines (ubah, ucrp,
 eg, ons, olmar, pamr, anticor), bsh, buy-and-hold, cash, random-dirichlet, or
@@ -56,9 +60,17 @@ is labelled "not implementable (uses future prices)" and is a reference line,
 not a strategy.
 --drift-band B (equal-weight and weights=... only) trades at a scheduled bar
 only when some weight, cash included, is more than B away from its target.
+risk-budget needs --budgets b1,b2,... (one non-negative budget per asset,
+normalised to sum 1); efficient-return needs --target-return R. Like the
+[baselines] settings of an experiment file, --target-return and --risk-free
+are ANNUALISED simple returns (0.3 = 30% a year; per bar they are divided by
+the bars per year), unlike 'folio optimize', whose are per bar. --risk-free
+is read by max-sharpe and black-litterman's momentum views. --budgets with
+another strategy is an error; an unused --target-return or --risk-free is
+reported as a note. --strategy constant is written weights=w1,w2,....
 --json prints one object: {"strategy","assets","implementable","label",
 "bars","first","last","periods_per_year","final_value","metrics":{...},
-"decisions","rebalances","fallbacks":{kind: count},"returns":[...]}.
+"decisions","rebalances","fallbacks":{kind: count},"notes":[...],"returns":[...]}.
 Optimising strategies hold equal weights until --lookback+1 bars of history
 exist, and fall back as 'folio optimize' does; every fallback is counted.`,
 		setup: func(fs *flag.FlagSet) action {
@@ -70,14 +82,17 @@ exist, and fall back as 'folio optimize' does; every fallback is counted.`,
 			fs.Float64Var(&o.FeeBps, "fee-bps", 25, "proportional fee in basis points of traded notional")
 			fs.Float64Var(&o.SlippageBps, "slippage-bps", 0, "half-spread slippage in basis points of traded notional")
 			fs.Float64Var(&o.InitialCapital, "initial-capital", 1_000_000, "initial capital in quote currency")
-			fs.StringVar(&o.Start, "start", "", "first bar (YYYY-MM-DD or RFC3339), inclusive")
-			fs.StringVar(&o.End, "end", "", "last bar, inclusive")
+			fs.StringVar(&o.Start, "start", "", "first bar (YYYY-MM-DD = 00:00 UTC, or RFC3339), inclusive")
+			fs.StringVar(&o.End, "end", "", "last bar, inclusive (YYYY-MM-DD = the whole UTC day, or RFC3339)")
 			fs.StringVar(&o.Interval, "interval", "", "resample to this interval (e.g. 1d) before backtesting")
 			fs.IntVar(&o.Lookback, "lookback", 90, "estimation window in bars for optimising strategies")
 			fs.StringVar(&o.Cov, "cov", "ledoit-wolf", "covariance estimator: sample, ledoit-wolf, ledoit-wolf-cc, oas, ewma, garch")
 			fs.StringVar(&o.Mean, "mean", "sample", "expected-return estimator of optimising strategies: sample, james-stein")
 			fs.Float64Var(&o.MaxWeight, "max-weight", 1, "maximum weight per asset for optimising strategies")
 			fs.Float64Var(&o.Lambda, "lambda", 10, "risk aversion for mean-variance (maximise μ'w − λ/2·w'Σw)")
+			fs.StringVar(&o.Budgets, "budgets", "", "risk budgets b1,b2,... for risk-budget, one per asset (normalised to sum 1)")
+			fs.StringVar(&o.TargetReturn, "target-return", "", "efficient-return: ANNUALISED target return (0.3 = 30% a year)")
+			fs.Float64Var(&o.RiskFree, "risk-free", 0, "max-sharpe, black-litterman: ANNUALISED risk-free rate (0.04 = 4% a year)")
 			fs.Float64Var(&o.DriftBand, "drift-band", 0, "equal-weight, weights=...: rebalance only when a weight drifts more than this from target, in [0, 1) (0 = on schedule)")
 			json := fs.Bool("json", false, "print one JSON object instead of a table")
 			return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -123,9 +138,17 @@ risk-budget, min-variance, hrp → inverse-vol → equal-weight; inverse-vol →
 equal-weight. efficient-return with a target above every feasible return
 gives the max-return portfolio; black-litterman first tries its prior (the
 market weights).
---json prints one object: {"method","used","assets","weights",
-"expected_return","volatility","risk_contributions","fallback","kkt_residual",
-"residual_kind","notes"}. kkt_residual is the optimality residual of the
+risk-budget needs --budgets (one non-negative budget per asset, in column
+order; refused with any other method); --max-weight must be at least 1/N.
+The output says how many returns the estimates used and the time stamps of
+the first and last (from --prices: the open time of the bar each return ends
+at; from --returns: its timestamp column, empty without one).
+expected_return is μ'w per bar; for black-litterman μ is the posterior mean,
+so it is the posterior expected return μ_BL'w. risk_contributions are
+w_i(Σw)_i / w'Σw: fractions of the portfolio variance, summing to 1.
+--json prints one object: {"method","used","assets","returns","first","last",
+"weights","expected_return","volatility","risk_contributions","fallback",
+"kkt_residual","residual_kind","notes"}. kkt_residual is the optimality residual of the
 solver that produced the weights: the largest KKT residual of the QP
 (residual_kind "qp-kkt"), max_i |RC_i − b_i| of the risk-budgeting Newton
 solver for risk-parity and risk-budget ("risk-contribution"), or null for
@@ -138,7 +161,7 @@ rules that solve nothing ("none": equal-weight, inverse-vol, hrp).`,
 			fs.StringVar(&o.Method, "method", "", "allocation method (see above)")
 			fs.Float64Var(&o.MaxWeight, "max-weight", 1, "maximum weight per asset (long-only)")
 			fs.Float64Var(&o.Lambda, "lambda", 10, "risk aversion λ for mean-variance: maximise μ'w − λ/2·w'Σw")
-			fs.StringVar(&o.Budgets, "budgets", "", "risk budgets b1,b2,... for risk-budget (normalised to sum 1)")
+			fs.StringVar(&o.Budgets, "budgets", "", "risk budgets b1,b2,... for risk-budget, one per asset (normalised to sum 1)")
 			fs.StringVar(&o.TargetReturn, "target-return", "", "per-bar target return for efficient-return")
 			fs.StringVar(&o.Cov, "cov", "sample", "covariance estimator: sample, ledoit-wolf, ledoit-wolf-cc, oas, ewma, garch")
 			fs.StringVar(&o.Mean, "mean", "sample", "expected-return estimator: sample, james-stein")
@@ -184,7 +207,8 @@ func cmdData() *command {
 folio data synth --assets N --bars T --interval 1d --seed S --out DIR
     writes the synthetic market as folio CSVs, and its true regimes to
     DIR/regimes/regimes.csv (timestamp,regime; one row per bar; regimes
-    bull, bear, sideways, crash).
+    bull, bear, sideways, crash). DIR must be new or empty, so that files
+    of an earlier run cannot mix with this one.
 folio data validate PATH... [--interval 1h]
     prints every problem found; exits 1 if any is an error. With --interval,
     a file whose bar interval differs is an error.`,

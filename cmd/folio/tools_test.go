@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -335,6 +336,8 @@ type optimizeJSON struct {
 	Method            string
 	Used              string
 	Assets            []string
+	Returns           *int
+	First, Last       *string
 	Weights           []float64
 	ExpectedReturn    float64   `json:"expected_return"`
 	Volatility        float64   `json:"volatility"`
@@ -508,10 +511,11 @@ func TestOptimizeFlags(t *testing.T) {
 				t.Errorf("%s: uncapped weights %v do not exceed %v: the test shows nothing", m, free.Weights, cap)
 			}
 		}
-		_, errOut, code := runCLI(t, "optimize", "--returns", rets, "--method", "min-variance", "--max-weight", "0.2")
-		if code != 1 || !strings.Contains(errOut, "infeasible") {
-			t.Errorf("--max-weight 0.2 for 4 assets: exit %d, %q", code, errOut)
-		}
+		// Below 1/N no long-only portfolio fits: a usage error naming the
+		// flag and the least feasible cap (1/4 here).
+		cliUsage(t, []string{"--max-weight 0.2", "infeasible for 4 assets", "1/4", "--max-weight 0.25"},
+			"optimize", "--returns", rets, "--method", "min-variance", "--max-weight", "0.2")
+		opt("--method", "min-variance", "--max-weight", "0.25").checkSimplex(t, "min-variance at the least cap", 0.25)
 		cliUsage(t, []string{"--max-weight", "(0, 1]"}, "optimize", "--returns", rets, "--method", "min-variance", "--max-weight", "1.5")
 	})
 
@@ -610,6 +614,7 @@ type backtestJSON struct {
 	Decisions     int
 	Rebalances    int
 	Fallbacks     map[string]int
+	Notes         []string
 	Returns       []float64
 }
 
@@ -754,4 +759,225 @@ func TestBacktestFlags(t *testing.T) {
 		cliUsage(t, []string{"--mean", "james-stein"}, "backtest", "--data", dir, "--strategy", "max-sharpe", "--mean", "median")
 		cliUsage(t, []string{"--strategy", "equal-weight"}, "backtest", "--data", dir, "--strategy", "equal-weigth")
 	})
+}
+
+// TestOptimizeMessages checks the usage errors of optimize's per-method
+// flags: each exits 2 and names the flag, the asset and the fix.
+func TestOptimizeMessages(t *testing.T) {
+	names := []string{"AAA", "BBB", "CCC", "DDD", "EEE", "FFF"}
+	p := factorPrices(testrng.New(t, 5), names, 120)
+	dir := t.TempDir()
+	rets := filepath.Join(dir, "r.csv")
+	writeReturns(t, rets, names, p.returns())
+	run := func(args ...string) []string { return append([]string{"optimize", "--returns", rets}, args...) }
+
+	cliUsage(t, []string{"--method risk-budget needs --budgets", "one non-negative risk budget per asset"}, run("--method", "risk-budget")...)
+	cliUsage(t, []string{"--budgets: budget 2 (BBB) is -1", "≥ 0"}, run("--method", "risk-budget", "--budgets", "1,-1,1,1,1,1")...)
+	cliUsage(t, []string{"--budgets needs 6", "AAA, BBB, CCC, DDD, EEE, FFF", "got 2"}, run("--method", "risk-budget", "--budgets", "1,2")...)
+	cliUsage(t, []string{"--budgets sum to 0"}, run("--method", "risk-budget", "--budgets", "0,0,0,0,0,0")...)
+	cliUsage(t, []string{"--budgets applies only to --method risk-budget, not risk-parity"}, run("--method", "risk-parity", "--budgets", "1,1,1,1,1,1")...)
+	cliUsage(t, []string{"--max-weight 0.1 is infeasible for 6 assets", "1/6", "--max-weight 0.1667"}, run("--method", "min-variance", "--max-weight", "0.1")...)
+
+	// A zero budget is allowed (the asset gets no risk, hence weight 0) and
+	// the budgets are normalised: the risk contributions match 2:0:1:1:1:1
+	// / 6 to the solver's residual.
+	o := decode[optimizeJSON](t, cliOK(t, run("--method", "risk-budget", "--budgets", "2,0,1,1,1,1", "--json")...))
+	want := []float64{2.0 / 6, 0, 1.0 / 6, 1.0 / 6, 1.0 / 6, 1.0 / 6}
+	sum := 0.0
+	for i, rc := range o.RiskContributions {
+		sum += rc
+		// The Newton solver stops at a residual ≤ 1e-10 (KKTResidual).
+		if math.Abs(rc-want[i]) > 1e-8 {
+			t.Errorf("risk contribution %d = %v, want %v (%v)", i, rc, want[i], o.RiskContributions)
+		}
+	}
+	if math.Abs(sum-1) > 1e-12 {
+		t.Errorf("risk contributions sum to %v, documented as fractions summing to 1", sum)
+	}
+	// --target-return with a method that does not read it is a note.
+	o = decode[optimizeJSON](t, cliOK(t, run("--method", "min-variance", "--target-return", "0.001", "--json")...))
+	found := false
+	for _, n := range o.Notes {
+		found = found || strings.Contains(n, "--target-return is used only by efficient-return")
+	}
+	if !found {
+		t.Errorf("--target-return with min-variance: notes %v", o.Notes)
+	}
+}
+
+// TestOptimizeReturnsSpan checks returns, first and last in the JSON and
+// text output against the crafted files: from prices, T−1 returns stamped
+// with the bar each ends at; from a returns CSV, its timestamp column; with
+// --lookback, the last N of them.
+func TestOptimizeReturnsSpan(t *testing.T) {
+	names := []string{"AAA", "BBB", "CCC"}
+	p := factorPrices(testrng.New(t, 6), names, 60)
+	dir := t.TempDir()
+	p.write(t, filepath.Join(dir, "prices"))
+	rets := filepath.Join(dir, "r.csv")
+	writeReturns(t, rets, names, p.returns())
+	stamp := func(k int) string { return p.times[k].Format(time.RFC3339) }
+	for _, c := range []struct {
+		name              string
+		args              []string
+		n                 int
+		first, last, text string
+	}{
+		{"prices", []string{"--prices", filepath.Join(dir, "prices")}, 59, stamp(1), stamp(59), "estimated on 59 returns, " + stamp(1) + " – " + stamp(59)},
+		{"prices lookback", []string{"--prices", filepath.Join(dir, "prices"), "--lookback", "20"}, 20, stamp(40), stamp(59), "estimated on 20 returns, " + stamp(40) + " – " + stamp(59)},
+		// writeReturns stamps row k with 2024-01-02 + k days.
+		{"returns csv", []string{"--returns", rets, "--lookback", "10"}, 10, "2024-02-20", "2024-02-29", "estimated on 10 returns, 2024-02-20 – 2024-02-29"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"optimize", "--method", "min-variance"}, c.args...)
+			o := decode[optimizeJSON](t, cliOK(t, append(args, "--json")...))
+			if o.Returns == nil || o.First == nil || o.Last == nil {
+				t.Fatalf("JSON lacks returns/first/last: %+v", o)
+			}
+			if *o.Returns != c.n || *o.First != c.first || *o.Last != c.last {
+				t.Errorf("returns %d first %q last %q, want %d %q %q", *o.Returns, *o.First, *o.Last, c.n, c.first, c.last)
+			}
+			if out := cliOK(t, args...); !strings.Contains(out, c.text) {
+				t.Errorf("text output lacks %q:\n%s", c.text, out)
+			}
+		})
+	}
+	// Without a timestamp column the span is unknown: empty, and the text
+	// gives the count only.
+	plain := filepath.Join(dir, "plain.csv")
+	if err := os.WriteFile(plain, []byte("AAA,BBB\n0.01,0.02\n-0.01,0.00\n0.02,-0.01\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := decode[optimizeJSON](t, cliOK(t, "optimize", "--returns", plain, "--method", "equal-weight", "--json"))
+	if *o.Returns != 3 || *o.First != "" || *o.Last != "" {
+		t.Errorf("no timestamp column: returns %d first %q last %q, want 3 \"\" \"\"", *o.Returns, *o.First, *o.Last)
+	}
+}
+
+// TestBacktestMethodFlags checks --budgets, --target-return and --risk-free
+// of backtest: required where a strategy needs them, refused or noted
+// where it does not, and wired with the documented (annualised) units.
+func TestBacktestMethodFlags(t *testing.T) {
+	names := []string{"AAA", "BBB", "CCC"}
+	p := factorPrices(testrng.New(t, 7), names, 160)
+	dir := t.TempDir()
+	p.write(t, dir)
+	base := []string{"backtest", "--data", dir, "--lookback", "30", "--fee-bps", "0"}
+	bt := func(args ...string) backtestJSON {
+		t.Helper()
+		return decode[backtestJSON](t, cliOK(t, append(append(append([]string(nil), base...), "--json"), args...)...))
+	}
+	usage := func(want []string, args ...string) {
+		t.Helper()
+		cliUsage(t, want, append(append([]string(nil), base...), args...)...)
+	}
+	// Returns of two backtests through the same arithmetic on the same
+	// weights agree to rounding; different solvers reaching the same
+	// optimum agree to their tolerance (1e-8 on weights, ~1e-9 on returns).
+	same := func(what string, a, b []float64, tol float64) {
+		t.Helper()
+		if len(a) != len(b) {
+			t.Fatalf("%s: %d and %d returns", what, len(a), len(b))
+		}
+		for k := range a {
+			if math.Abs(a[k]-b[k]) > tol {
+				t.Fatalf("%s: return %d differs: %v vs %v", what, k, a[k], b[k])
+			}
+		}
+	}
+
+	usage([]string{"--strategy risk-budget needs --budgets", "AAA, BBB, CCC"}, "--strategy", "risk-budget")
+	usage([]string{"--budgets applies only to --strategy risk-budget, not equal-weight"}, "--strategy", "equal-weight", "--budgets", "1,1,1")
+	usage([]string{"--budgets: budget 3 (CCC) is -2"}, "--strategy", "risk-budget", "--budgets", "1,1,-2")
+	usage([]string{"--strategy efficient-return needs --target-return", "annualised"}, "--strategy", "efficient-return")
+	usage([]string{"--target-return", "not a finite number"}, "--strategy", "efficient-return", "--target-return", "abc")
+	usage([]string{"--risk-free -2", "annualised"}, "--strategy", "max-sharpe", "--risk-free", "-2")
+	usage([]string{"--strategy constant", "weights=w1,w2,...", "AAA, BBB, CCC"}, "--strategy", "constant")
+	usage([]string{"--max-weight 0.3 is infeasible for 3 assets", "1/3", "--max-weight 0.3334"}, "--strategy", "min-variance", "--max-weight", "0.3")
+
+	// Equal budgets are risk parity.
+	same("risk-budget 1,1,1 vs risk-parity", bt("--strategy", "risk-budget", "--budgets", "1,1,1").Returns, bt("--strategy", "risk-parity").Returns, 1e-9)
+	rb := bt("--strategy", "risk-budget", "--budgets", "4,1,1")
+	if rp := bt("--strategy", "risk-parity"); slices.Equal(rb.Returns, rp.Returns) {
+		t.Error("risk-budget 4,1,1 traded exactly like risk parity: --budgets is not used")
+	}
+	// A target below every feasible return does not bind: efficient-return
+	// is then the minimum-variance portfolio.
+	same("efficient-return -10/yr vs min-variance", bt("--strategy", "efficient-return", "--target-return", "-10").Returns, bt("--strategy", "min-variance").Returns, 1e-9)
+	// Targets far above any feasible return give the max-return portfolio
+	// whatever their size; a per-bar reading of 0.3 (30% a bar) would be
+	// one of them, an annualised 0.3 is not (checked: it trades otherwise).
+	hi1 := bt("--strategy", "efficient-return", "--target-return", "1e6").Returns
+	same("efficient-return 1e6 vs 1e7", hi1, bt("--strategy", "efficient-return", "--target-return", "1e7").Returns, 1e-12)
+	if slices.Equal(hi1, bt("--strategy", "efficient-return", "--target-return", "0.3").Returns) {
+		t.Error("--target-return 0.3 behaves like an unreachable target: it is not read as annualised")
+	}
+	// --risk-free moves max-sharpe; with another strategy it is a note.
+	if slices.Equal(bt("--strategy", "max-sharpe").Returns, bt("--strategy", "max-sharpe", "--risk-free", "0.5").Returns) {
+		t.Error("--risk-free 0.5 did not change max-sharpe")
+	}
+	n := bt("--strategy", "equal-weight", "--risk-free", "0.04")
+	if len(n.Notes) != 1 || !strings.Contains(n.Notes[0], "--risk-free is used only by max-sharpe and black-litterman") {
+		t.Errorf("--risk-free with equal-weight: notes %v", n.Notes)
+	}
+}
+
+// TestBacktestDateOnlyEnd checks on hourly data that a date-only --end
+// keeps the whole UTC day, a date-only --start begins at 00:00, and RFC3339
+// bounds are exact.
+func TestBacktestDateOnlyEnd(t *testing.T) {
+	p := factorPrices(testrng.New(t, 8), []string{"AAA", "BBB"}, 96)
+	for k := range p.times {
+		p.times[k] = time.Date(2023, 1, 30, k, 0, 0, 0, time.UTC) // 2023-01-30 00:00 .. 2023-02-02 23:00
+	}
+	dir := t.TempDir()
+	p.write(t, dir)
+	for _, c := range []struct {
+		start, end  string
+		bars        int
+		first, last string
+	}{
+		{"2023-01-31", "2023-01-31", 24, "2023-01-31T00:00:00Z", "2023-01-31T23:00:00Z"},
+		{"", "2023-01-31", 48, "2023-01-30T00:00:00Z", "2023-01-31T23:00:00Z"},
+		{"2023-01-31T05:00:00Z", "2023-02-01T02:00:00Z", 22, "2023-01-31T05:00:00Z", "2023-02-01T02:00:00Z"},
+		{"2023-02-01", "", 48, "2023-02-01T00:00:00Z", "2023-02-02T23:00:00Z"},
+	} {
+		args := []string{"backtest", "--data", dir, "--strategy", "equal-weight", "--json"}
+		if c.start != "" {
+			args = append(args, "--start", c.start)
+		}
+		if c.end != "" {
+			args = append(args, "--end", c.end)
+		}
+		r := decode[backtestJSON](t, cliOK(t, args...))
+		if r.Bars != c.bars || r.First != c.first || r.Last != c.last {
+			t.Errorf("--start %q --end %q: %d bars %s – %s, want %d bars %s – %s", c.start, c.end, r.Bars, r.First, r.Last, c.bars, c.first, c.last)
+		}
+	}
+}
+
+// TestDataSynthRefusesNonEmptyOut: a second synth into the same directory,
+// or into one holding any file, is a usage error naming the directory and
+// the fix, and leaves the files alone.
+func TestDataSynthRefusesNonEmptyOut(t *testing.T) {
+	dir := t.TempDir()
+	cliOK(t, "data", "synth", "--assets", "3", "--bars", "100", "--seed", "1", "--out", dir)
+	before := readCSV(t, filepath.Join(dir, "regimes", "regimes.csv"))
+	cliUsage(t, []string{"--out " + dir + " is not empty", "choose a new directory", "remove " + dir}, "data", "synth", "--assets", "2", "--bars", "50", "--seed", "2", "--out", dir)
+	if after := readCSV(t, filepath.Join(dir, "regimes", "regimes.csv")); len(after) != len(before) {
+		t.Errorf("a refused synth changed regimes.csv: %d rows, was %d", len(after), len(before))
+	}
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "notes.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cliUsage(t, []string{"--out " + other + " is not empty", "notes.txt"}, "data", "synth", "--out", other)
+	file := filepath.Join(other, "notes.txt")
+	cliUsage(t, []string{"--out " + file + " is a file"}, "data", "synth", "--out", file)
+	// A directory that does not exist yet is created.
+	fresh := filepath.Join(other, "new", "synth")
+	cliOK(t, "data", "synth", "--assets", "2", "--bars", "50", "--seed", "2", "--out", fresh)
+	if _, err := os.Stat(filepath.Join(fresh, "regimes", "regimes.csv")); err != nil {
+		t.Error(err)
+	}
 }

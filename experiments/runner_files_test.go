@@ -1,0 +1,44 @@
+package experiments
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestFinishedFoldsDropCheckpoints checks that a fold whose agent result is
+// written keeps its model files but not its checkpoint (the full training
+// state, for DDPG mostly the replay buffer).
+func TestFinishedFoldsDropCheckpoints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains agents")
+	}
+	res := runTiny(t, "testdata/tiny_agents.toml", filepath.Join(t.TempDir(), "run"), 1)
+	dirs, _ := filepath.Glob(filepath.Join(res.Dir, "seed-0", "fold-*", "*.train"))
+	if len(dirs) != 4 {
+		t.Fatalf("%d training directories, want 2 folds × 2 agents", len(dirs))
+	}
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "checkpoint.bin")); !os.IsNotExist(err) {
+			t.Errorf("%s: the checkpoint of a finished fold is still there (%v)", d, err)
+		}
+		for _, f := range []string{"final.model", "best.model", "metrics.jsonl"} {
+			if _, err := os.Stat(filepath.Join(d, f)); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}
+
+// TestValidationTooShort checks that a validation window too short to
+// score a model is a configuration error naming the key.
+func TestValidationTooShort(t *testing.T) {
+	_, err := Load("testdata/tiny_agents.toml", []string{"walkforward.validation=2"})
+	if err == nil || !strings.Contains(err.Error(), "walkforward.validation") || !strings.Contains(err.Error(), "at least 10") {
+		t.Errorf("validation = 2: %v", err)
+	}
+	if _, err := Load("testdata/tiny_agents.toml", []string{"walkforward.validation=10"}); err != nil {
+		t.Errorf("validation = 10: %v", err)
+	}
+}
