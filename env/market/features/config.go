@@ -10,12 +10,17 @@ import (
 // Config selects and parameterises the features Compute builds. It maps
 // one to one onto a TOML table; the lists' order is the observation layout.
 type Config struct {
-	// Asset lists the per-asset features to build, in layout order; see
-	// the package documentation for the names. Default: DefaultAsset().
-	// Names must be unique across Asset and Global.
+	// Asset lists the per-asset features to build, in layout order: logret,
+	// rvol_W, ewma_vol, garch_vol, garch_fH, vol_ratio_S_L, volume_z_W,
+	// drawdown, mom_K, pk_vol_W, gk_vol_W (W, K, H, S < L windows and
+	// horizons in bars; README "Features" defines each). Default: logret,
+	// rvol_5, rvol_21, rvol_63, ewma_vol, garch_vol, garch_f1, garch_f21,
+	// vol_ratio_5_63, volume_z_63, drawdown, mom_21, mom_63. Names must be
+	// unique across asset and global.
 	Asset []string `toml:"asset"`
-	// Global lists the market-wide features, in layout order.
-	// Default: DefaultGlobal(). May be empty.
+	// Global lists the market-wide features, in layout order: avg_corr_W,
+	// avg_ewma_vol, index_drawdown. Default: avg_corr_63, avg_ewma_vol,
+	// index_drawdown. May be empty.
 	Global []string `toml:"global"`
 
 	// EWMALambda is the decay λ of the EWMA variance behind ewma_vol,
