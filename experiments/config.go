@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -287,7 +288,9 @@ func (c *Config) validate() ConfigErrors {
 	}
 	if c.Data.Source == "synthetic" && c.Market.Synthetic.Assets >= 1 {
 		errs = append(errs, c.checkAssets(c.Market.Synthetic.Assets)...)
+		errs = append(errs, c.checkAssetNames(synth.AssetNames(c.Market.Synthetic.Assets))...)
 	}
+	errs = append(errs, c.checkRegimeUse()...)
 	if len(c.Agents) == 0 && len(c.Baselines.Methods) == 0 {
 		errs = append(errs, &ConfigError{Key: "baselines.methods", Msg: "the experiment has no agents and no baselines", Fix: "add an [agents.NAME] table or baseline methods"})
 	}
@@ -418,12 +421,56 @@ func (c *Config) checkAssets(n int) ConfigErrors {
 // CheckAssets checks the settings that depend on the number of assets
 // (see checkAssets) once the data is loaded, and returns the problems as
 // ConfigErrors naming the file, line and key (or --set).
-func (c *Config) CheckAssets(n int) error {
-	errs := c.checkAssets(n)
+func (c *Config) CheckAssets(names []string) error {
+	errs := append(c.checkAssets(len(names)), c.checkAssetNames(names)...)
 	if len(errs) == 0 {
 		return nil
 	}
 	c.locate(errs, nil)
+	return errs
+}
+
+// checkAssetNames checks the settings that name assets (costs.asset
+// overrides) against the assets of the data.
+func (c *Config) checkAssetNames(names []string) ConfigErrors {
+	var errs ConfigErrors
+	for i, f := range c.Costs.Asset {
+		if slices.Contains(names, f.Asset) {
+			continue
+		}
+		e := fieldErr("costs.asset", "entry %d names asset %q, which is not in the data (%s)", i+1, f.Asset, strings.Join(names, ", "))
+		if s := suggestValue(f.Asset, names); s != "" {
+			e.Fix = fmt.Sprintf("did you mean %q?", s)
+		} else {
+			e.Fix = "use one of the data's asset names"
+		}
+		errs = append(errs, e)
+	}
+	return errs
+}
+
+// checkRegimeUse checks that settings which sample episodes by regime have
+// regime labels to sample by.
+func (c *Config) checkRegimeUse() ConfigErrors {
+	if c.Data.Regimes != "none" {
+		return nil
+	}
+	var errs ConfigErrors
+	if c.Env.RegimeSampling == env.SampleBalanced {
+		e := fieldErr("env.regime_sampling", "%q needs regime labels, but data.regimes = \"none\"", c.Env.RegimeSampling)
+		e.Fix = `set data.regimes (e.g. "auto") or regime_sampling = "uniform"`
+		errs = append(errs, e)
+	}
+	if len(c.Env.Regimes) > 0 {
+		e := fieldErr("env.regimes", "%v restricts episodes to regimes, but data.regimes = \"none\" labels none", c.Env.Regimes)
+		e.Fix = `set data.regimes (e.g. "auto") or remove env.regimes`
+		errs = append(errs, e)
+	}
+	if c.Env.RegimeTruncate {
+		e := fieldErr("env.regime_truncate", "needs regime labels, but data.regimes = \"none\"")
+		e.Fix = `set data.regimes (e.g. "auto") or regime_truncate = false`
+		errs = append(errs, e)
+	}
 	return errs
 }
 
@@ -472,8 +519,8 @@ func wrapSectionErr(section string, err error) *ConfigError {
 	return e
 }
 
-// suggestValue returns the allowed value nearest to v: the only one that
-// starts with v, else the nearest by edit distance when it is close.
+// suggestValue returns the allowed value nearest to v: the nearest by edit
+// distance when it is close, else the only one that starts with v.
 func suggestValue(v string, allowed []string) string {
 	lv := strings.ToLower(v)
 	var prefixed []string
@@ -482,11 +529,11 @@ func suggestValue(v string, allowed []string) string {
 			prefixed = append(prefixed, a)
 		}
 	}
-	if len(prefixed) == 1 {
-		return prefixed[0]
-	}
 	if s := suggest(v, allowed); s != "" && levenshtein(lv, strings.ToLower(s)) <= max(2, len(v)/3) {
 		return s
+	}
+	if len(prefixed) == 1 {
+		return prefixed[0]
 	}
 	return ""
 }

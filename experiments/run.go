@@ -246,7 +246,7 @@ func Run(ctx context.Context, c *Config, opt RunOptions) (*RunResult, error) {
 	}
 	// Settings that depend on the number of assets fail here, before any
 	// training, not at a baseline's first decision.
-	if err := c.CheckAssets(ds.panel.N()); err != nil {
+	if err := c.CheckAssets(ds.panel.Assets()); err != nil {
 		return nil, err
 	}
 	plan, _, err = c.plan(ds)

@@ -214,7 +214,7 @@ test = 50
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.CheckAssets(3); err == nil || !strings.Contains(err.Error(), "--set: key baselines.max_weight = 0.3 is infeasible for 3 assets") {
+	if err := c.CheckAssets([]string{"A", "B", "C"}); err == nil || !strings.Contains(err.Error(), "--set: key baselines.max_weight = 0.3 is infeasible for 3 assets") {
 		t.Errorf("CheckAssets with --set max_weight: %v", err)
 	}
 }

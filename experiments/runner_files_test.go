@@ -42,3 +42,20 @@ func TestValidationTooShort(t *testing.T) {
 		t.Errorf("validation = 10: %v", err)
 	}
 }
+
+// TestCheckAssetNames checks costs.asset overrides against the data's
+// asset names (for files, once the data is loaded).
+func TestCheckAssetNames(t *testing.T) {
+	src := "[experiment]\nname = \"x\"\nseed = 1\n[data]\nsource = \"files\"\npaths = [\"d\"]\n[[costs.asset]]\nasset = \"ETHH\"\nbuy_bps = 5\nsell_bps = 5\n"
+	c, err := Parse("f.toml", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.CheckAssets([]string{"BTC", "ETH"})
+	if err == nil || !strings.Contains(err.Error(), `f.toml:7: key costs.asset: entry 1 names asset "ETHH"`) || !strings.Contains(err.Error(), `did you mean "ETH"?`) {
+		t.Errorf("unknown fee asset: %v", err)
+	}
+	if err := c.CheckAssets([]string{"BTC", "ETHH"}); err != nil {
+		t.Errorf("known fee asset: %v", err)
+	}
+}

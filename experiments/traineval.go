@@ -61,7 +61,7 @@ func Train(ctx context.Context, c *Config, opt RunOptions) (*TrainResult, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.CheckAssets(ds.panel.N()); err != nil {
+	if err := c.CheckAssets(ds.panel.Assets()); err != nil {
 		return nil, err
 	}
 	start := ds.warmUp + c.Env.Window - 1

@@ -41,7 +41,7 @@ func Generate(c Config, root uint64) (*market.Panel, []market.Regime, error) {
 	}
 	bp := c.barParams()
 	nA, nT := c.Assets, c.Bars
-	width := max(2, len(fmt.Sprint(nA)))
+	names := AssetNames(nA)
 	spec := market.PanelSpec{
 		Assets:   make([]string, nA),
 		Times:    make([]int64, nT),
@@ -60,7 +60,7 @@ func Generate(c Config, root uint64) (*market.Panel, []market.Regime, error) {
 
 	assets := make([]asset, nA)
 	for i := range assets {
-		spec.Assets[i] = fmt.Sprintf("SYN%0*d", width, i+1)
+		spec.Assets[i] = names[i]
 		assets[i] = newAsset(seed.New(root, seed.Synth, uint64(i)+1), c, bp)
 	}
 
@@ -154,4 +154,15 @@ func newAsset(rng *rand.Rand, c Config, bp barParams) asset {
 	a.noiseSD = c.VolumeNoise * math.Sqrt(1-bp.volumePersist*bp.volumePersist)
 	a.noise = c.VolumeNoise * rng.NormFloat64()
 	return a
+}
+
+// AssetNames returns the names of the synthetic market's n assets: SYN01,
+// SYN02, … (zero-padded to the width of n, at least two digits).
+func AssetNames(n int) []string {
+	width := max(2, len(fmt.Sprint(n)))
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("SYN%0*d", width, i+1)
+	}
+	return out
 }
