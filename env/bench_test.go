@@ -190,11 +190,19 @@ func BenchmarkBenchStep(b *testing.B) {
 }
 
 // BenchmarkBenchVec steps B bench envs through a Vec, sequentially and with
-// two workers, with pre-drawn random logits.
+// two workers, with pre-drawn random logits. With two workers the Vec
+// chooses between parallel and caller-only steps by timing both (see
+// crew.run); the "pinned" cases make every step parallel.
 func BenchmarkBenchVec(b *testing.B) {
 	for _, B := range []int{8, 64} {
-		for _, workers := range []int{1, 2} {
-			b.Run(fmt.Sprintf("envs=%d/workers=%d", B, workers), func(b *testing.B) {
+		for _, workers := range []int{1, 2, -2} {
+			name := fmt.Sprintf("envs=%d/workers=%d", B, workers)
+			pin := workers < 0
+			if pin {
+				workers = -workers
+				name = fmt.Sprintf("envs=%d/workers=%d/pinned", B, workers)
+			}
+			b.Run(name, func(b *testing.B) {
 				m0, _ := loadBenchEnv(b)
 				envs := make([]env.Env, B)
 				for i := range envs {
@@ -205,6 +213,9 @@ func BenchmarkBenchVec(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer v.Close()
+				if pin {
+					env.PinParallel(v)
+				}
 				A := v.Spec().Action.Len()
 				acts := benchActions(256*B, A)
 				if _, _, err := v.Reset(0); err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"sync/atomic"
+	"time"
 
 	"github.com/folio-rl/folio/internal/seed"
 )
@@ -26,12 +28,16 @@ import (
 // Obs[b·D : (b+1)·D] with D = Spec().Observation.Len(), and actions are
 // passed the same way (B×A, A = Spec().Action.Len()).
 //
-// A Vec is used by one goroutine; with workers > 1 it steps the envs on
-// that many goroutines (the caller's among them), each owning a contiguous
-// block of envs and helping with the others' when it is done (see pool),
-// which requires the envs to be independent values. Results are
-// bit-identical to the sequential path. Close stops the workers and closes
-// the envs.
+// A Vec is used by one goroutine; with workers > 1 it can step the envs
+// on that many goroutines (the caller's among them), each owning a
+// contiguous block of envs, which requires the envs to be independent
+// values. A parallel step is not always faster (handing work between
+// cores costs microseconds, a parked worker takes tens of µs to wake, a
+// busy machine may deschedule a worker), so the Vec times parallel and
+// caller-only steps now and then and makes the next ones the faster way
+// (see crew.run). Results are bit-identical to the sequential path
+// whichever way a step is made. Close stops the workers and closes the
+// envs.
 //
 // When every env is a *Market (no wrappers), Vec steps them directly into
 // its batched buffers (no intermediate StepResult, no interface call).
@@ -53,7 +59,7 @@ type Vec struct {
 	scalars []envScalars
 
 	actions []float64
-	pool    *pool // nil when sequential
+	crew    *crew // nil when sequential
 
 	started, closed bool
 }
@@ -81,8 +87,8 @@ func (s *VecStep) Done(b int) bool { return s.Terminated[b] || s.Truncated[b] }
 
 // NewVec batches envs, which must share observation and action lengths and
 // asset count and must be distinct values. workers ≤ 1 steps them
-// sequentially on the caller's goroutine; more workers are capped at the
-// number of envs.
+// sequentially on the caller's goroutine; more workers (capped at the
+// number of envs) are the most goroutines a step may use.
 func NewVec(envs []Env, workers int) (*Vec, error) {
 	if len(envs) == 0 {
 		return nil, errors.New("env: vec needs at least one env")
@@ -143,11 +149,7 @@ func NewVec(envs []Env, workers int) (*Vec, error) {
 	}
 	workers = min(max(workers, 1), B)
 	if workers > 1 {
-		bounds := make([][2]int, workers)
-		for k := range bounds {
-			bounds[k] = [2]int{k * B / workers, (k + 1) * B / workers}
-		}
-		v.pool = newPool(bounds, v.stepOne)
+		v.crew = newCrew(B, workers, v.stepOne)
 	}
 	return v, nil
 }
@@ -191,8 +193,8 @@ func (v *Vec) Step(actions []float64) (*VecStep, error) {
 		panic("env: vec actions length mismatch")
 	}
 	v.actions = actions
-	if v.pool != nil {
-		v.pool.run()
+	if v.crew != nil {
+		v.crew.run()
 	} else {
 		for b := range v.b {
 			v.stepOne(b)
@@ -265,8 +267,8 @@ func (v *Vec) Close() error {
 		return nil
 	}
 	v.closed = true
-	if v.pool != nil {
-		v.pool.stop()
+	if v.crew != nil {
+		v.crew.stop()
 	}
 	var first error
 	for b, e := range v.envs {
@@ -275,4 +277,396 @@ func (v *Vec) Close() error {
 		}
 	}
 	return first
+}
+
+// crew steps items [0, n) (a Vec's envs) once per run on the caller's
+// goroutine and len(blocks)−1 worker goroutines, in fork-join runs, or on
+// the caller alone when that is faster (see run).
+//
+// The items are split into contiguous blocks, one per goroutine (block 0
+// is the caller's). A goroutine steps its own block, then any block whose
+// owner has not claimed it yet; a block is claimed whole, by whoever gets
+// to it first. Which goroutine steps an item never changes its result.
+//
+// The design follows from what moving a cache line between the two cores
+// of our virtual machines costs: about 0.6 µs (a ping-pong round trip
+// takes 1.2 µs), two bench env steps, and an env whose state (~60 lines:
+// observation row, portfolio, info) sits in the other core's cache steps
+// up to several times slower. So a run moves as few lines as possible:
+//
+//   - Blocks are claimed whole and change by at most one item every few
+//     runs (see balance): each goroutine steps the same envs run after run
+//     and their state stays in its core's cache. (With work stealing in
+//     chunks, the envs taken from a late goroutine moved to the other core
+//     and back, and a run of 64 bench envs on two goroutines took 12–15 µs
+//     against ~10 µs with whole blocks.) A worker that has not claimed its
+//     block when the caller is done with its own (not yet woken, or
+//     descheduled) costs the run nothing: the caller steps that block too.
+//   - The run number (epoch) is the only word the caller writes to start a
+//     run. A block's claim word holds the epoch of its last claim, so the
+//     caller never resets the workers' lines.
+//   - A worker publishes how many items it stepped once per run, when it
+//     finds nothing left to claim; the caller sums the counts stamped with
+//     the current epoch.
+//
+// Waiting goroutines spin on an atomic load (see backoffWork), then park
+// on a channel. They do not call runtime.Gosched while spinning: that sent
+// the caller and the worker through the global run queue, to resume on
+// each other's core with every env's state in the wrong cache. Wake-ups
+// are hints: every waiter re-checks its condition, so a late wake-up is
+// harmless.
+//
+// Happens-before: the caller writes a run's inputs before storing epoch;
+// a worker claims only with an epoch it loaded, writes its outputs before
+// publishing its count, and the caller reads outputs only after loading
+// every count of the run. An env stepped by one goroutine in one run and
+// by another in a later one is ordered through the same edges.
+type crew struct {
+	step   func(i int)
+	blocks []crewBlock
+	epoch  atomic.Uint64 // runs started by the caller
+	quit   atomic.Bool
+
+	callerParked atomic.Bool
+	finished     chan struct{} // buffered: a wake-up is never lost
+	workers      []*crewWorker
+
+	// Caller-only state: the last epoch, and the choice between parallel
+	// and caller-only runs (see run). pinned (tests) keeps runs parallel.
+	cur                    uint64
+	parallel, pinned       bool
+	probe                  int           // runs left in the current probe; 0: none
+	untilProbe, interval   int           // runs to the next probe; runs between probes
+	lean                   int           // see balance
+	tSerial, tParallel     time.Duration // a probe's timed runs: total
+	maxSerial, maxParallel time.Duration // and longest
+}
+
+// crewBlock is one goroutine's share of the items, [lo, hi). Its claim
+// word sits between padding, so that whatever the slice's alignment two
+// blocks never share a line. Only the caller changes lo and hi, between
+// runs (see balance); a goroutine reads them only after claiming the
+// block with the run's epoch.
+type crewBlock struct {
+	_       [64]byte
+	lo, hi  int
+	claimed atomic.Uint64 // the epoch of the block's last claim
+	_       [64]byte
+}
+
+type crewWorker struct {
+	_      [64]byte
+	own    int           // index of its block
+	done   atomic.Uint64 // epoch<<32 | items stepped in that run
+	parked atomic.Bool
+	wake   chan struct{} // buffered: a wake-up is never lost
+	_      [40]byte
+}
+
+// Spin budgets: a worker waits this long for the next run before parking
+// (a tight loop starts the next run within microseconds; waking a parked
+// goroutine costs the caller 20–80 µs here); the caller waits this long
+// for the blocks others hold before parking (a stall).
+const (
+	crewWorkerSpin = 50 * time.Microsecond
+	crewCallerSpin = 200 * time.Microsecond
+	crewPollTime   = 64 // polls between looks at the clock
+)
+
+// newCrew splits n items into workers blocks and starts workers−1
+// goroutines (2 ≤ workers ≤ n).
+func newCrew(n, workers int, step func(i int)) *crew {
+	c := &crew{step: step, blocks: make([]crewBlock, workers), finished: make(chan struct{}, 1)}
+	for k := range c.blocks {
+		c.blocks[k].lo, c.blocks[k].hi = k*n/workers, (k+1)*n/workers
+	}
+	for k := 1; k < workers; k++ {
+		w := &crewWorker{own: k, wake: make(chan struct{}, 1)}
+		c.workers = append(c.workers, w)
+		go c.loop(w)
+	}
+	return c
+}
+
+// claim claims b for run e; it fails when b is already claimed in run e or
+// in a later one (the claimer is stale).
+func (b *crewBlock) claim(e uint64) bool {
+	for {
+		s := b.claimed.Load()
+		if s >= e {
+			return false
+		}
+		if b.claimed.CompareAndSwap(s, e) {
+			return true
+		}
+	}
+}
+
+// work steps the items of block own in run e if it can claim it, then of
+// every other block it can claim; it returns the number of items stepped.
+func (c *crew) work(own int, e uint64) int {
+	n := 0
+	for k := range c.blocks {
+		b := &c.blocks[(own+k)%len(c.blocks)]
+		if !b.claim(e) {
+			continue
+		}
+		for i := b.lo; i < b.hi; i++ {
+			c.step(i)
+		}
+		n += b.hi - b.lo
+	}
+	return n
+}
+
+func (c *crew) loop(w *crewWorker) {
+	var seen uint64
+	for {
+		e := c.await(w, seen)
+		if c.quit.Load() {
+			return
+		}
+		w.done.Store(e<<32 | uint64(c.work(w.own, e)))
+		if c.callerParked.Load() && c.callerParked.CompareAndSwap(true, false) {
+			c.finished <- struct{}{}
+		}
+		seen = e
+	}
+}
+
+// await returns the first epoch after seen, spinning, then parking. The
+// parked flag is set before the last check of epoch and cleared by whoever
+// wins the compare-and-swap, so a wake-up is sent exactly when needed.
+func (c *crew) await(w *crewWorker, seen uint64) uint64 {
+	start := time.Now()
+	var x uint64
+	for i := 1; ; i++ {
+		if e := c.epoch.Load(); e != seen+x>>63 {
+			return e
+		}
+		x = backoffWork(x)
+		if i%crewPollTime == 0 && time.Since(start) > crewWorkerSpin {
+			break
+		}
+	}
+	for {
+		w.parked.Store(true)
+		if e := c.epoch.Load(); e != seen {
+			if !w.parked.CompareAndSwap(true, false) {
+				<-w.wake // run claimed the flag and sends a wake-up
+			}
+			return e
+		}
+		<-w.wake
+		if e := c.epoch.Load(); e != seen {
+			return e
+		}
+	}
+}
+
+// run steps every item and returns when all are done.
+//
+// Parallel runs are not always faster: starting and collecting one moves
+// lines between the cores, waking a parked worker costs the caller tens
+// of µs (a training loop acts between steps, and the worker parks), and
+// on a busy machine the operating system may deschedule a worker holding
+// a block, for up to a scheduler time slice (milliseconds). So run times
+// both ways now and then and uses the faster:
+//
+//   - A probe makes crewProbe runs the other way, then crewProbe runs the
+//     current way, and compares the total durations of the last
+//     crewProbeTimed runs of each half, less the longest (the first runs
+//     of a half move the envs' state between the cores' caches and may
+//     wait for a parked worker to wake; one timer interrupt or batch of
+//     autoresets must not decide). Until the next probe, runs are made the
+//     faster way.
+//   - Probes come every interval runs: crewMinInterval after a change of
+//     mode, doubling (up to crewMaxInterval) each time a probe confirms
+//     the mode, so that a settled choice costs little (a parallel probe
+//     on a busy machine may stall).
+//   - A parallel run outside a probe in which the caller had to park (its
+//     spin, several runs long, ran out: a stall) starts a probe at once.
+//     (Switching to caller-only runs at every stall gave the parallel mode
+//     up a dozen times a second on an idle machine, where a stall is rare
+//     and costs ~0.1 ms.)
+//
+// In caller-only runs the workers are not woken, so that they neither
+// spin on nor hold up cores. Results do not depend on any of this.
+func (c *crew) run() {
+	if c.probe == 0 && c.untilProbe <= 0 && !c.pinned {
+		c.probe = 2 * crewProbe
+		c.tSerial, c.tParallel, c.maxSerial, c.maxParallel = 0, 0, 0, 0
+	}
+	if c.probe == 0 {
+		c.untilProbe--
+		if !c.parallel {
+			c.serial()
+		} else if c.parallelRun() {
+			c.untilProbe = 0 // a stall: probe now
+		}
+		return
+	}
+	c.probe--
+	par := c.parallel == (c.probe < crewProbe) // the current way last
+	start := time.Now()
+	if par {
+		c.parallelRun()
+	} else {
+		c.serial()
+	}
+	if c.probe%crewProbe < crewProbeTimed {
+		d := time.Since(start)
+		if par {
+			c.tParallel += d
+			c.maxParallel = max(c.maxParallel, d)
+		} else {
+			c.tSerial += d
+			c.maxSerial = max(c.maxSerial, d)
+		}
+	}
+	if c.probe == 0 {
+		c.decide(c.tParallel-c.maxParallel < c.tSerial-c.maxSerial)
+	}
+}
+
+// decide sets the mode after a probe in which parallel runs were faster
+// or not, and schedules the next probe.
+func (c *crew) decide(parallelFaster bool) {
+	if parallelFaster == c.parallel {
+		c.interval = min(max(2*c.interval, crewMinInterval), crewMaxInterval)
+	} else {
+		c.parallel, c.interval = parallelFaster, crewMinInterval
+	}
+	c.untilProbe = c.interval
+}
+
+// Probe schedule (see run): a probe makes crewProbe runs each way, of
+// which the last crewProbeTimed are timed; crewMinInterval to
+// crewMaxInterval runs pass between probes. At B = 64 bench envs (10–15
+// µs a run) a probe comes every 3 ms to 1 s.
+const (
+	crewProbe       = 24
+	crewProbeTimed  = 16
+	crewMinInterval = 256
+	crewMaxInterval = 65536
+)
+
+// serial steps every item on the caller, without waking the workers.
+func (c *crew) serial() {
+	for i := c.blocks[0].lo; i < c.blocks[len(c.blocks)-1].hi; i++ {
+		c.step(i)
+	}
+}
+
+// parallelRun steps every item with the workers and reports whether the
+// caller had to park (a stall).
+func (c *crew) parallelRun() (stalled bool) {
+	c.cur++
+	e := c.cur
+	c.epoch.Store(e)
+	for _, w := range c.workers {
+		if w.parked.Load() && w.parked.CompareAndSwap(true, false) {
+			w.wake <- struct{}{}
+		}
+	}
+	n := c.work(0, e)
+	stalled, waited := c.wait(e, n)
+	if b0 := &c.blocks[0]; n == b0.hi-b0.lo {
+		c.balance(waited)
+	}
+	return stalled
+}
+
+// balance moves the boundary between the caller's block and block 1 after
+// a run in which every goroutine stepped its own block: the worker starts
+// a run a cache-line transfer or two after the caller (~1 µs), so equal
+// blocks keep the caller waiting. After crewLean more runs in which the
+// caller had to wait for the workers than runs in which it did not, the
+// caller takes one more item; after crewLean more of the other kind, one
+// fewer. Each move migrates one env's state between the cores, hence the
+// hysteresis. Blocks keep at least one item.
+func (c *crew) balance(waited bool) {
+	if waited {
+		c.lean++
+	} else {
+		c.lean--
+	}
+	b0, b1 := &c.blocks[0], &c.blocks[1]
+	switch {
+	case c.lean >= crewLean && b1.hi-b1.lo > 1:
+		b0.hi++
+		b1.lo++
+		c.lean = 0
+	case c.lean <= -crewLean && b0.hi-b0.lo > 1:
+		b0.hi--
+		b1.lo--
+		c.lean = 0
+	}
+}
+
+// crewLean is the hysteresis of balance, in runs.
+const crewLean = 8
+
+// stepped returns the caller's count n plus the workers' counts published
+// for run e.
+func (c *crew) stepped(e uint64, n int) int {
+	for _, w := range c.workers {
+		if d := w.done.Load(); d>>32 == e&(1<<32-1) {
+			n += int(d & (1<<32 - 1))
+		}
+	}
+	return n
+}
+
+// wait returns when every item of run e is done (the caller stepped n of
+// them), whether it had to park, and whether it had to wait at all.
+func (c *crew) wait(e uint64, n int) (parked, waited bool) {
+	total := c.blocks[len(c.blocks)-1].hi
+	start := time.Now()
+	var x uint64
+	for i := 1; ; i++ {
+		if c.stepped(e, n) == total+int(x>>63) {
+			return false, i > 1
+		}
+		x = backoffWork(x)
+		if i%crewPollTime == 0 && time.Since(start) > crewCallerSpin {
+			break
+		}
+	}
+	for {
+		c.callerParked.Store(true)
+		if c.stepped(e, n) == total {
+			if !c.callerParked.CompareAndSwap(true, false) {
+				<-c.finished // a worker claimed the flag and sends
+			}
+			return true, true
+		}
+		<-c.finished
+		if c.stepped(e, n) == total {
+			return true, true
+		}
+	}
+}
+
+// stop ends the workers.
+func (c *crew) stop() {
+	c.quit.Store(true)
+	c.epoch.Add(1)
+	for _, w := range c.workers {
+		if w.parked.CompareAndSwap(true, false) {
+			w.wake <- struct{}{}
+		}
+	}
+}
+
+// backoffWork is a short dependent chain of arithmetic between two polls
+// of a spin loop, so that a spinning goroutine neither floods the line it
+// polls with reads nor takes execution resources from a sibling
+// hyperthread. x>>63 is always 0 (x < 2^63), which keeps the compiler
+// from dropping the work.
+func backoffWork(x uint64) uint64 {
+	for range 16 {
+		x = (x*2862933555777941757 + 3037000493) & (1<<62 - 1)
+	}
+	return x
 }

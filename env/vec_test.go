@@ -123,10 +123,12 @@ func TestVecMatchesSequential(t *testing.T) {
 
 // TestVecWorkersBitIdentical: 2 and 3 workers (uneven blocks) give the same
 // bits as the sequential path, both on the direct path (every env a
-// *Market) and on the generic one (wrapped envs, stepped through Env).
+// *Market) and on the generic one (wrapped envs, stepped through Env),
+// with every step made in parallel (pinned) and with the Vec choosing
+// between parallel and caller-only steps as it measures them.
 func TestVecWorkersBitIdentical(t *testing.T) {
-	const B, steps = 7, 120
-	run := func(workers int, wrapEnvs bool) [][]float64 {
+	const B, steps = 7, 600
+	run := func(workers int, wrapEnvs, pin bool) [][]float64 {
 		envs := vecEnvs(t, B)
 		if wrapEnvs {
 			for i := range envs {
@@ -138,6 +140,9 @@ func TestVecWorkersBitIdentical(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer v.Close()
+		if pin {
+			env.PinParallel(v)
+		}
 		spec := v.Spec()
 		acts := vecActions(steps, B, spec.Action.Len())
 		v.Reset(5)
@@ -158,13 +163,15 @@ func TestVecWorkersBitIdentical(t *testing.T) {
 		}
 		return rec
 	}
-	seq := run(1, false)
+	seq := run(1, false, false)
 	for _, w := range []int{1, 2, 3} {
 		for _, wrapEnvs := range []bool{false, true} {
-			par := run(w, wrapEnvs)
-			for k := range seq {
-				if !sameBits(seq[k], par[k]) {
-					t.Fatalf("workers=%d wrapped=%v step %d differs from the sequential path", w, wrapEnvs, k)
+			for _, pin := range []bool{true, false} {
+				par := run(w, wrapEnvs, pin)
+				for k := range seq {
+					if !sameBits(seq[k], par[k]) {
+						t.Fatalf("workers=%d wrapped=%v pinned=%v step %d differs from the sequential path", w, wrapEnvs, pin, k)
+					}
 				}
 			}
 		}
@@ -172,12 +179,16 @@ func TestVecWorkersBitIdentical(t *testing.T) {
 }
 
 // TestVecZeroAllocs: Vec.Step, autoresets included, allocates nothing, on
-// the direct and the generic path.
+// the direct and the generic path, in parallel (pinned) or choosing
+// (probes included: 600 steps hold several).
 func TestVecZeroAllocs(t *testing.T) {
-	for _, workers := range []int{1, 2, 4, -1, -2} {
+	for _, tc := range []struct {
+		workers   int
+		wrap, pin bool // wrapped envs: the generic path
+	}{{1, false, false}, {2, false, true}, {4, false, true}, {1, true, false}, {2, true, true}, {2, false, false}, {4, true, false}} {
+		workers, pin := tc.workers, tc.pin
 		envs := vecEnvs(t, 8)
-		if workers < 0 { // wrapped envs: the generic path
-			workers = -workers
+		if tc.wrap {
 			for i := range envs {
 				envs[i] = wrapped{envs[i]}
 			}
@@ -186,10 +197,13 @@ func TestVecZeroAllocs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if pin {
+			env.PinParallel(v)
+		}
 		acts := vecActions(64, 8, v.Spec().Action.Len())
 		v.Reset(1)
 		k := 0
-		allocs := testing.AllocsPerRun(200, func() {
+		allocs := testing.AllocsPerRun(600, func() {
 			if _, err := v.Step(acts[k%64]); err != nil {
 				t.Fatal(err)
 			}
@@ -197,7 +211,7 @@ func TestVecZeroAllocs(t *testing.T) {
 		})
 		v.Close()
 		if allocs != 0 {
-			t.Errorf("workers=%d: %v allocations per Vec.Step", workers, allocs)
+			t.Errorf("workers=%d wrapped=%v pinned=%v: %v allocations per Vec.Step", workers, tc.wrap, pin, allocs)
 		}
 	}
 }
