@@ -35,9 +35,12 @@ type Config struct {
 	// decoder that predicts each asset's next log return and volatility
 	// from the latent and the action (He et al. 2025).
 	Embedding string `toml:"embedding"`
-	// Latent is the latent size of the dynamic embedding (≥ 1 if used).
+	// Latent is the latent size of the dynamic embedding. Default 8; ≥ 1
+	// when embedding = "dynamic".
 	Latent int `toml:"latent"`
-	// DecoderHidden are the decoder's hidden widths.
+	// DecoderHidden are the hidden widths of the dynamic embedding's
+	// decoder (used only with embedding = "dynamic"). Default [32]; each
+	// width ≥ 1.
 	DecoderHidden []int `toml:"decoder_hidden"`
 	// VolTiming adds the volatility-timing gate: an exposure head fed by
 	// the forecast-volatility features VolFeatures outputs g ∈ (0,1), the
@@ -52,7 +55,8 @@ type Config struct {
 	// among garch_f1, ewma_vol, garch_vol and rvol_21 (`folio check` prints
 	// the result); each index must be < the number of per-asset features.
 	VolFeatures []int `toml:"vol_features"`
-	// GateHidden is the gate's hidden width (0: linear gate).
+	// GateHidden is the volatility-timing gate's hidden width (0: a linear
+	// gate). Default 16; range ≥ 0.
 	GateHidden int `toml:"gate_hidden"`
 	// ReturnFeature is the index of the per-asset log-return feature in
 	// the env's Layout.Features, or −1 if there is none (in an experiment

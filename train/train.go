@@ -42,10 +42,12 @@ type Config struct {
 	// passed since the last one (at an iteration boundary), at the end and
 	// on interruption. Checkpoints never change results: a resumed run
 	// continues exactly. 0 writes only at the end and on interruption.
-	// Default 60.
+	// Default 60; range ≥ 0.
 	CheckpointSeconds float64 `toml:"checkpoint_seconds"`
 	// Workers is the number of goroutines stepping the vectorised envs.
-	// Results are bit-identical for any value. Default 1.
+	// Results are bit-identical for any value; it is an upper bound (the
+	// vector env times parallel against single-goroutine steps and uses
+	// the faster). Default 1; range 1–256.
 	Workers int `toml:"workers"`
 	// NormalizeObs standardises the agent's observations with running
 	// means and variances (env/wrap.ObsNorm, clip ±10; the portfolio

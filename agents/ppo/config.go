@@ -60,7 +60,8 @@ type Config struct {
 	// (CleanRL's simplification). Default true.
 	BootstrapTruncated bool `toml:"bootstrap_truncated"`
 	// LogStdInit is the initial log standard deviation of the Gaussian
-	// over logits. Default 0 (σ = 1).
+	// over logits (a learned, state-independent parameter). Default 0
+	// (σ = 1); any finite number (e.g. −0.5 for σ ≈ 0.61).
 	LogStdInit float64 `toml:"log_std_init"`
 	// PredCoef weighs the dynamic embedding's prediction loss (mean squared
 	// error of next-bar log return and volatility) in the total loss.
