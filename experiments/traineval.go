@@ -140,11 +140,12 @@ type EvalOptions struct {
 
 // Eval backtests the models saved by Train, and the baselines, over a
 // range (default: the bars after the training range) and writes a report
-// into RUN_DIR/eval-<from>-<to>/. It loads each model's weights only, so
-// hyperparameters changed with --set (learning rate, precision, …) are
-// accepted as long as the network architecture is the same, and puts a
-// frozen normaliser with the model's saved statistics (NAME.obsstats) in
-// front of it when there are any.
+// into RUN_DIR/eval-<from>-<to>/, or eval-<from>-<to>-<hash>/ when --set
+// overrides change the configuration (evalDir). It loads each model's
+// weights only, so hyperparameters changed with --set (learning rate,
+// precision, …) are accepted as long as the network architecture is the
+// same, and puts a frozen normaliser with the model's saved statistics
+// (NAME.obsstats) in front of it when there are any.
 func Eval(ctx context.Context, dir string, o EvalOptions) (*RunResult, error) {
 	var ti trainInfo
 	if ok, err := readJSON(filepath.Join(dir, "train.json"), &ti); err != nil || !ok {
@@ -190,8 +191,8 @@ func Eval(ctx context.Context, dir string, o EvalOptions) (*RunResult, error) {
 			asked, max(0, to-from), ds.panel.Time(0).Format("2006-01-02"), ds.panel.Time(ds.panel.T()-1).Format("2006-01-02"), ds.warmUp+c.Env.Window)
 	}
 	fold := eval.Fold{Index: 0, Train: eval.Range{Start: ti.TrainStart, End: ti.TrainEnd}, Test: eval.Range{Start: from, End: to}}
-	out := filepath.Join(dir, fmt.Sprintf("eval-%s-%s", ds.panel.Time(from).Format("20060102"), ds.panel.Time(to-1).Format("20060102")))
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	out, err := evalDir(dir, c, ds.panel.Time(from), ds.panel.Time(to-1))
+	if err != nil {
 		return nil, err
 	}
 	r := &seedRunner{cfg: c, ds: ds, folds: []eval.Fold{fold}, seed: c.Experiment.Seed, dir: out, st: &status{w: o.Stderr, quiet: o.Quiet}}
@@ -271,6 +272,54 @@ func Eval(ctx context.Context, dir string, o EvalOptions) (*RunResult, error) {
 		return nil, err
 	}
 	return &RunResult{Dir: out, ReportHTML: filepath.Join(out, eval.ReportHTML), Report: rep}, nil
+}
+
+// evalDir returns (and creates) the directory of an evaluation of the
+// `folio train` run in dir over the bars first … last with configuration c
+// (the run's config.toml with the --set overrides applied):
+// eval-<first>-<last> (dates YYYYMMDD) when c equals the run's
+// configuration, else eval-<first>-<last>-<8 hex>, the first 8 hex digits
+// of c.Hash(), the hash of the resolved configuration that results.json
+// records as provenance.config_hash. So evaluations with different
+// overrides get different directories, while overrides with the same
+// effect (reordered, respelled, or repeating a default) share one, since
+// they give the same results. A directory whose results.json records
+// another configuration hash (written by a build that did not name
+// directories so, or a clash of the 8 digits) is refused, never
+// overwritten.
+func evalDir(dir string, c *Config, first, last time.Time) (string, error) {
+	name := fmt.Sprintf("eval-%s-%s", first.Format("20060102"), last.Format("20060102"))
+	hash := c.Hash()
+	if hash == "" {
+		return "", errors.New("experiments: the evaluation's configuration cannot be written as TOML, so it has no hash to name its directory")
+	}
+	if len(c.sets) > 0 {
+		base, err := Load(filepath.Join(dir, configFile), nil)
+		if err != nil {
+			return "", err
+		}
+		if base.Hash() != hash {
+			name += "-" + hash[:8]
+		}
+	}
+	out := filepath.Join(dir, name)
+	var prev struct {
+		Provenance struct {
+			ConfigHash string `json:"config_hash"`
+		} `json:"provenance"`
+	}
+	ok, err := readJSON(filepath.Join(out, resultsFile), &prev)
+	if err != nil {
+		return "", fmt.Errorf("%w; an evaluation would overwrite it: rename or remove %s first", err, out)
+	}
+	if ok && prev.Provenance.ConfigHash != hash {
+		return "", fmt.Errorf("experiments: %s holds an evaluation made with another configuration (hash %s, now %s), which this evaluation would overwrite; rename or remove that directory first",
+			out, short(prev.Provenance.ConfigHash), short(hash))
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", fmt.Errorf("experiments: %w", err)
+	}
+	return out, nil
 }
 
 // spec returns the env spec of the fold's training segment (the shapes a

@@ -188,7 +188,12 @@ func cmdEval() *command {
 		help: `Loads the resolved configuration and the model files of RUN_DIR (made by
 'folio train'), backtests every agent and baseline over --start..--end (by
 default the bars after the training range) with the experiment's costs and
-guard, and writes an evaluation report into RUN_DIR/eval-<start>-<end>/.`,
+guard, and writes an evaluation report into RUN_DIR/eval-<start>-<end>/
+(eval-<start>-<end>-<hash>/ when --set changes the configuration: <hash> is
+the start of the resolved configuration's hash, so evaluations with other
+overrides never overwrite each other). Dates are inclusive; a date-only
+--end covers its whole UTC day. Evaluating bars inside the training range
+gives a report labelled "in sample".`,
 		setup: func(fs *flag.FlagSet) action {
 			var rf runFlags
 			rf.define(fs, 0)
