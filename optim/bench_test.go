@@ -328,3 +328,31 @@ func BenchmarkRiskParityNewton(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRiskParityCapped is ERC with a cap that binds, the constrained
+// risk-budgeting portfolio of SolveCapped: the cap is a quarter of the way
+// from 1/N to the largest unconstrained weight (the number of assets it
+// holds at the cap is reported as capped/op).
+func BenchmarkRiskParityCapped(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			cov, _ := benchProblem(b, n)
+			w := make([]float64, n)
+			if _, err := RiskBudget(w, cov, nil, nil); err != nil {
+				b.Fatal(err)
+			}
+			u := constant(n, 1/float64(n)+0.25*(maxAbs(w)-1/float64(n)))
+			var s RiskBudgeter
+			var res RiskBudgetResult
+			var err error
+			b.ReportAllocs()
+			for b.Loop() {
+				if res, err = s.SolveCapped(w, cov, nil, u); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(res.Capped), "capped/op")
+			b.ReportMetric(float64(res.Iter), "newton/op")
+		})
+	}
+}

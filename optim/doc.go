@@ -28,6 +28,12 @@
 // cyclical coordinate descent. RiskBudgetCCD is the pure coordinate-descent
 // method of Griveau-Billion, Richard and Roncalli (2013), kept as an
 // independent second method and a factorisation-free fallback.
+// RiskBudgeter.SolveCapped (and RiskBudgetCapped) adds caps 0 ≤ wᵢ ≤ uᵢ:
+// the constrained risk-budgeting portfolio of Richard and Roncalli (2019),
+// argmin over the box of ½xᵀΣx − λΣbᵢ log xᵢ with λ chosen so that
+// Σx = 1, by a safeguarded Newton iteration on log λ around an active-set
+// Newton solver; uncapped assets keep contributions θbᵢ (θ ≥ 1), capped
+// ones contribute at most θbᵢ.
 //
 // # Conventions
 //

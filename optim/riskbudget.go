@@ -29,13 +29,34 @@ type RiskBudgetSettings struct {
 // RiskBudgetResult reports a risk-budgeting solve.
 type RiskBudgetResult struct {
 	// Iter counts Newton iterations (each one Cholesky factorisation), or
-	// sweeps for RiskBudgetCCD.
+	// sweeps for RiskBudgetCCD; for SolveCapped those of Solve plus those
+	// of the capped phase.
 	Iter int
 	// Sweeps counts the coordinate-descent sweeps of RiskBudgeter's warm
 	// start (each O(n²), against O(n³) for a Newton iteration).
 	Sweeps int
-	// RCError is max_i |RCᵢ − bᵢ| at the returned weights.
+	// RCError is the risk-contribution residual at the returned weights:
+	// max_i |RCᵢ − bᵢ| for Solve, and for SolveCapped the largest of
+	// |RCᵢ − θbᵢ| over the assets below their cap and (RCᵢ − θbᵢ)₊ over the
+	// assets at it (θ = Scale), which is max_i |RCᵢ − bᵢ| again when no cap
+	// binds.
 	RCError float64
+	// Scale is θ = λ/wᵀΣw of the capped problem (see SolveCapped): the
+	// assets below their cap have risk contributions θbᵢ. It is 1 when no
+	// cap binds and at least 1 otherwise.
+	Scale float64
+	// Capped counts the assets held at their cap.
+	Capped int
+	// KKT are the residuals of the optimality conditions in units of risk
+	// contributions (fractions of wᵀΣw): Primal is the largest of |Σw − 1|
+	// and the bound violations, Stationarity and Dual the two parts of
+	// RCError (free assets, capped assets), Complementarity is zero by
+	// construction (an asset is either at its cap with a multiplier or
+	// below it without one).
+	KKT KKT
+	// Lambdas counts the values of λ tried by SolveCapped's outer
+	// iteration (0 when no cap binds).
+	Lambdas int
 }
 
 // ErrDegenerate is returned when a risk budget cannot be met, because an
@@ -88,6 +109,12 @@ type rbWork struct {
 	idx                                   []int
 	s, h                                  []float64
 	b, y, sy, g, d, sd, yt, tmp, sig, ful []float64
+
+	// SolveCapped: the caps of the kept assets, which of them are held at
+	// the cap, the free indices and dx_F/dλ.
+	u, q []float64
+	at   []bool
+	fidx []int
 }
 
 // RiskBudget solves with a fresh RiskBudgeter; see RiskBudgeter.Solve.
@@ -212,6 +239,8 @@ func (s *RiskBudgeter) Solve(dst []float64, cov mat.Symmetric, budgets []float64
 		copy(y, yt)
 	}
 	w.scatter(dst, y)
+	res.Scale = 1
+	res.KKT = KKT{Primal: math.Abs(sum(dst) - 1), Stationarity: res.RCError}
 	return res, nil
 }
 

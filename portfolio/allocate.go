@@ -94,7 +94,14 @@ type Inputs struct {
 // value is long-only and fully invested with no cap.
 type Options struct {
 	// MaxWeight caps every weight: 0 ≤ wᵢ ≤ MaxWeight. Zero (or ≥ 1) means
-	// no cap beyond 1. N·MaxWeight must be at least 1.
+	// no cap beyond 1. N·MaxWeight must be at least 1. The QP methods take
+	// it as a constraint; risk-parity and risk-budget solve the constrained
+	// risk-budgeting problem of Richard and Roncalli (2019), in which the
+	// uncapped assets keep risk contributions in proportion to their
+	// budgets (θbᵢ, θ ≥ 1) and the capped ones contribute at most θbᵢ;
+	// inverse-vol, hrp and the Black–Litterman market weights, rules rather
+	// than optimisations, are capped afterwards and the excess handed to the
+	// uncapped assets in proportion to their weights.
 	MaxWeight float64
 	// RiskAversion is λ of mean-variance, which maximises μᵀw − λ/2·wᵀΣw
 	// (so λ is the marginal price of variance, the convention of
@@ -134,11 +141,17 @@ type Result struct {
 	// otherwise it describes the chain taken, e.g.
 	// "max-sharpe → min-variance: all expected excess returns are ≤ 0".
 	Fallback string
-	// KKT are the residuals of the QP solve that produced the weights (zero
-	// for methods without a QP; for max-sharpe those of the homogenised
-	// problem, in y = w/(μ−rf)ᵀw); RCError is the risk-contribution error of
-	// risk-parity and risk-budget; Iterations counts the solver's
-	// iterations (QP active-set steps or Newton iterations).
+	// KKT are the residuals of the QP solve that produced the weights (for
+	// max-sharpe those of the homogenised problem, in y = w/(μ−rf)ᵀw), or
+	// for risk-parity and risk-budget those of the (constrained)
+	// risk-budgeting conditions in units of risk contributions (see
+	// optim.RiskBudgetResult); zero for the rules. RCError is the
+	// risk-contribution residual of risk-parity and risk-budget:
+	// max_i |RCᵢ − bᵢ| when no cap binds, and with binding caps the largest
+	// of |RCᵢ − θbᵢ| over the uncapped assets and (RCᵢ − θbᵢ)₊ over the
+	// capped ones, θ being the common ratio the note reports. Iterations
+	// counts the solver's iterations (QP active-set steps or Newton
+	// iterations).
 	KKT        optim.KKT
 	RCError    float64
 	Iterations int
@@ -188,10 +201,11 @@ func fallbacks(method string) (chain []string, ok bool) {
 //	inverse-vol → equal-weight
 //
 // black-litterman first falls back to its prior, the market weights, when
-// the posterior cannot be formed or optimised. Methods without caps of
-// their own (inverse-vol, risk-parity, risk-budget, hrp, the market
-// weights) are capped afterwards by proportional redistribution, with a
-// note.
+// the posterior cannot be formed or optimised. risk-parity and
+// risk-budget treat the cap as a constraint of the risk-budgeting problem
+// (see Options.MaxWeight); the rules without an optimisation (inverse-vol,
+// hrp, the market weights) are capped afterwards by proportional
+// redistribution, with a note.
 func Allocate(method string, in Inputs, opt Options) (Result, error) {
 	chain, ok := fallbacks(method)
 	if !ok {

@@ -14,9 +14,23 @@
 //	hrp               hierarchical risk parity (López de Prado 2016)
 //	black-litterman   mean-variance on the He–Litterman posterior
 //
-// Every method respects 0 ≤ wᵢ ≤ Options.MaxWeight and Σw = 1; the QP
-// methods as constraints, the others by capping and proportional
-// redistribution (noted in the Result).
+// Every method respects 0 ≤ wᵢ ≤ Options.MaxWeight and Σw = 1. The QP
+// methods take the cap as a constraint. risk-parity and risk-budget solve
+// the constrained risk-budgeting portfolio of Richard and Roncalli (2019,
+// "Constrained risk budgeting portfolios: theory, algorithms, applications
+// and puzzles"): x*(λ) = argmin over 0 ≤ x ≤ cap of ½xᵀΣx − λΣbᵢ log xᵢ,
+// with λ > 0 chosen so that Σx* = 1 (optim.RiskBudgeter.SolveCapped). The
+// budget constraint is met through λ rather than imposed inside the
+// minimisation, as the paper prescribes, so the uncapped assets keep risk
+// contributions proportional to their budgets (θbᵢ with a common θ ≥ 1)
+// and the capped ones contribute at most θbᵢ; with no binding cap it is
+// the unconstrained solution. The other formulation the literature uses,
+// min ½xᵀΣx − Σbᵢ log xᵢ subject to xᵢ ≤ cap·Σx, gives every asset an
+// extra multiplier term and so distorts the uncapped assets' budgets too;
+// it is not used. inverse-vol, hrp and the Black–Litterman market weights
+// are rules, not optimisations: they are capped afterwards, the excess
+// redistributed to the uncapped weights in proportion to their size
+// (noted in the Result), the usual treatment for such rules.
 //
 // # Inputs and units
 //

@@ -52,21 +52,34 @@ func (a *allocator) inverseVol() (outcome, error) {
 	return outcome{w: w}, nil
 }
 
-// riskBudget solves for risk contributions equal to b (nil: equal).
+// riskBudget solves for risk contributions equal to b (nil: equal). With a
+// cap below 1 it solves the constrained risk-budgeting problem of Richard
+// and Roncalli (2019) (optim.RiskBudgeter.SolveCapped): the assets below
+// the cap keep risk contributions proportional to their budgets, the
+// capped ones contribute less. Without a binding cap the result is the
+// unconstrained solution.
 func (a *allocator) riskBudget(b []float64) (outcome, error) {
 	w := make([]float64, a.n)
-	res, err := optim.RiskBudget(w, a.cov, b, nil)
+	var s optim.RiskBudgeter
+	var res optim.RiskBudgetResult
+	var err error
+	if a.wmax < 1 {
+		res, err = s.SolveCapped(w, a.cov, b, constant(a.n, a.wmax))
+	} else {
+		res, err = s.Solve(w, a.cov, b)
+	}
 	if err != nil {
 		return outcome{}, err
 	}
-	name := RiskParity
-	if b != nil {
-		name = RiskBudget
+	if res.Capped > 0 {
+		name := RiskParity
+		if b != nil {
+			name = RiskBudget
+		}
+		a.note("%s: constrained risk budgeting (Richard–Roncalli): %d assets at the cap %g; the others have risk contributions %.4g × their budgets",
+			name, res.Capped, a.wmax, res.Scale)
 	}
-	if a.capped(w, name) {
-		a.note("risk contributions no longer match the budgets after capping")
-	}
-	return outcome{w: w, rcErr: res.RCError, iter: res.Iter}, nil
+	return outcome{w: w, kkt: res.KKT, rcErr: res.RCError, iter: res.Iter}, nil
 }
 
 // capped caps w at a.wmax, handing the excess to the uncapped weights in
