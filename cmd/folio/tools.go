@@ -151,8 +151,11 @@ w_i(Σw)_i / w'Σw: fractions of the portfolio variance, summing to 1.
 "kkt_residual","residual_kind","notes"}. kkt_residual is the optimality residual of the
 solver that produced the weights: the largest KKT residual of the QP
 (residual_kind "qp-kkt"), max_i |RC_i − b_i| of the risk-budgeting Newton
-solver for risk-parity and risk-budget ("risk-contribution"), or null for
-rules that solve nothing ("none": equal-weight, inverse-vol, hrp).`,
+solver for risk-parity and risk-budget ("risk-contribution"; with a binding
+--max-weight, the constrained risk-budgeting portfolio of Richard & Roncalli:
+the largest of |RC_i − θ·b_i| over uncapped and (RC_i − θ·b_i)+ over capped
+assets), or null for rules that solve nothing ("none": equal-weight,
+inverse-vol, hrp; their weights are capped afterwards).`,
 		setup: func(fs *flag.FlagSet) action {
 			var o experiments.OptimizeOptions
 			var prices stringList
