@@ -81,7 +81,7 @@ func Train(ctx context.Context, c *Config, opt RunOptions) (*TrainResult, error)
 		return nil, err
 	}
 	r := &seedRunner{cfg: c, ds: ds, seed: c.Experiment.Seed, dir: dir, st: st, progress: progressWriter(opt, 1)}
-	fold := eval.Fold{Index: 0, Train: eval.Range{Start: start, End: end}}
+	fold := eval.Fold{Index: 1, Train: eval.Range{Start: start, End: end}}
 	res := &TrainResult{Dir: dir}
 	for _, a := range c.Agents {
 		l, tr, err := r.trainAgent(ctx, 0, fold, a)
@@ -190,7 +190,7 @@ func Eval(ctx context.Context, dir string, o EvalOptions) (*RunResult, error) {
 		return nil, fmt.Errorf("experiments: the evaluation range%s holds %d bar(s), it needs at least 2: the data covers %s – %s and the first decision needs %d bars of history; choose --start/--end inside it",
 			asked, max(0, to-from), ds.panel.Time(0).Format("2006-01-02"), ds.panel.Time(ds.panel.T()-1).Format("2006-01-02"), ds.warmUp+c.Env.Window)
 	}
-	fold := eval.Fold{Index: 0, Train: eval.Range{Start: ti.TrainStart, End: ti.TrainEnd}, Test: eval.Range{Start: from, End: to}}
+	fold := eval.Fold{Index: 1, Train: eval.Range{Start: ti.TrainStart, End: ti.TrainEnd}, Test: eval.Range{Start: from, End: to}}
 	out, err := evalDir(dir, c, ds.panel.Time(from), ds.panel.Time(to-1))
 	if err != nil {
 		return nil, err

@@ -457,7 +457,7 @@ func TestTrainAndEval(t *testing.T) {
 		t.Fatalf("train: exit %d: %s", code, errOut)
 	}
 	for _, f := range []string{"config.toml", "run.json", "train.json", "models/ppo.model", "models/ddpg.model",
-		"fold-0/ppo.train/metrics.jsonl", "fold-0/ddpg.train/metrics.jsonl"} {
+		"fold-1/ppo.train/metrics.jsonl", "fold-1/ddpg.train/metrics.jsonl"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Error(err)
 		}
