@@ -55,12 +55,13 @@ type Config struct {
 	// MaxParticipation caps the trade in each risky asset at this fraction
 	// of the decision bar's dollar volume (close × volume of bar t):
 	// |w_i − w'_i| · V ≤ MaxParticipation · close_{t,i} · volume_{t,i},
-	// with V the portfolio value before the trade. A Guard over the market
-	// env enforces the tighter of this and the env's liquidity_cap, so with
-	// 0 (or a larger value) it still plans with the env's cap (see the
-	// package doc, "The guard and the market env's frictions"). An asset
-	// with zero volume never trades, whether or not this is set. Range
-	// [0, 1]; default 0 = only the env's cap.
+	// with V the portfolio value before the trade. The market env's own
+	// costs.liquidity_cap clips trades independently (excess stays in
+	// cash, the step is counted as liquidity-limited); set this below it to
+	// make the guard plan trades the env can fill (see the package doc,
+	// "The guard and the market env's frictions"). An asset with zero
+	// volume never trades, whether or not this is set. Range [0, 1];
+	// default 0 = disabled (only the env's clip).
 	MaxParticipation float64 `toml:"max_participation"`
 
 	// DrawdownLimit arms the drawdown circuit breaker: when the value falls

@@ -30,11 +30,10 @@
 //   - max_participation: |w_i − w'_i|·V ≤ p·close_{t,i}·volume_{t,i}. The
 //     cap uses bar t's dollar volume also when the env executes at the next
 //     open (bar t+1's volume is unknown at t) and the pre-trade value V.
-//     Under Guard, p is the tighter of max_participation (if > 0) and the
-//     market env's liquidity_cap (if > 0), so the default
-//     max_participation = 0 still plans with the env's cap
-//     (Projector.Participation reports the p in force; a Projector used
-//     alone knows only max_participation). Independently of p, an asset
+//     The guard does not adopt the market env's own liquidity_cap: a
+//     Euclidean projection onto it would spread a clipped trade over
+//     assets nobody asked for, while the env clips the trade and leaves
+//     the excess in cash (and says so, see below). Independently of p, an asset
 //     without volume at bar t cannot trade at all, as in the market env
 //     (this needs State.Market, which Guard always supplies).
 //   - drawdown breaker: when 1 − V/H exceeds drawdown_limit (H the
@@ -79,9 +78,8 @@
 // its cap while liquidity or turnover forbid selling enough). The order is:
 //
 //  1. liquidity is physical and always holds: an asset that cannot be sold
-//     down to its cap is sold as far as liquidity allows (under Guard, the
-//     env's liquidity_cap × bar t's dollar volume, the most the env fills
-//     at the close); a cash floor that illiquid holdings prevent reaching
+//     down to its cap is sold as far as max_participation allows; a cash
+//     floor that illiquid holdings prevent reaching
 //     is lowered to what is reachable;
 //  2. position limits (max_weight, min_cash, max_gross, breaker, vol_target)
 //     hold next: their forced trades are made even if they exceed τ;
@@ -113,22 +111,18 @@
 // gave way) or a partial fill (the env did); the property tests check it
 // on illiquid panels.
 //
-// Because Guard plans with the env's liquidity_cap, at the close the env
-// fills what the guard sends up to fee-sized amounts: a target asks for
-// μ·w_i of the post-trade value (μ the remainder factor after costs), so a
-// sale planned at exactly the cap, or a position on a bar without volume
-// (which the guard holds), cannot follow the shrinking by μ, and buys lose
-// what those clips cost in cash. Measured: Info.Unfilled ≤ 2·(fees +
-// slippage)/V on every step (tested); |executed − sent| at most 0.2 % of
-// value, on 1–7 % of steps, for envtest's panels (ample volume, 2 %
-// zero-volume bars, max_participation 0.05), and up to 1.5 % on illiquid
-// random panels with crashes and sqrt slippage, where costs are large.
-// With execution = "next_open" the env fills on bar t+1's volume and
-// value, which the guard must not read, so the fill can fall short by any
-// amount (measured on illiquid random panels: |executed − sent| up to
-// 0.74); such steps are counted the same way. Setting max_participation below the env's
-// liquidity_cap (e.g. half of it) leaves a margin for both effects;
-// partial fills then come mostly from bars without volume.
+// How far the executed allocation can fall short of the one sent depends
+// on liquidity: by a fee-sized amount when max_participation is set below
+// the env's liquidity_cap (a target asks for μ·w_i of the post-trade
+// value, μ the remainder factor after costs, so a sale planned at exactly
+// a cap, or a position on a bar without volume, cannot follow the
+// shrinking by μ), and by any amount when the env's cap binds on a trade
+// the guard planned without it (a forced sale of an illiquid position, or
+// execution = "next_open", which fills on bar t+1's volume the guard must
+// not read). Either way the step is counted. To keep the guard's limits
+// binding on the executed weights, set max_participation below the env's
+// liquidity_cap (e.g. half of it): the guard then plans trades the env
+// can fill, and the precedence rule above flags the conflicts.
 //
 // Turnover is measured on target weights (Σ|w_i − w'_i|); the env's
 // Info.Turnover measures traded notional after costs (Σ|μ·w_i − w'_i|),

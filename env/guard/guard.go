@@ -10,13 +10,9 @@ import (
 // feasible set of its Config (see Projector.Project) before passing it to
 // the inner env, and reports what it did in StepResult.Info.Guard.
 //
-// When the Portfolio at the bottom of the stack reports a liquidity cap
-// (the market env's costs.liquidity_cap, through a LiquidityCap() float64
-// method), the Guard's participation limit is the tighter of that cap and
-// Config.MaxParticipation, so the forced trades it plans are ones the env
-// can fill and the precedence rule of the package doc applies. Steps on
-// which the env still fills only part of the allocation
-// (env.Info.LiquidityLimited > 0) are counted in Totals.LiquidityLimited.
+// Steps on which the env fills only part of the allocation the guard sent
+// (env.Info.LiquidityLimited > 0: its liquidity cap or a bar without
+// volume clipped a trade) are counted in Totals.LiquidityLimited.
 //
 // The inner env must take weights (a Simplex action space of N+1) and have
 // a Portfolio at the bottom of its wrapper stack (env.FindPortfolio). The
@@ -31,12 +27,6 @@ type Guard struct {
 	last    Report
 	started bool
 	closed  bool
-}
-
-// liquidityCapper is implemented by a Portfolio that caps each trade at a
-// fraction of the bar's dollar volume (env.Market: costs.liquidity_cap).
-type liquidityCapper interface {
-	LiquidityCap() float64
 }
 
 // New wraps inner with a guard enforcing cfg.
@@ -57,13 +47,6 @@ func New(inner env.Env, cfg Config) (*Guard, error) {
 	proj, err := NewProjector(cfg, spec.Assets)
 	if err != nil {
 		return nil, err
-	}
-	if lc, ok := port.(liquidityCapper); ok {
-		c := lc.LiquidityCap()
-		if !(c >= 0 && c <= 1) {
-			return nil, fmt.Errorf("guard: the inner env's liquidity cap %v is outside [0, 1]", c)
-		}
-		proj.tightenParticipation(c)
 	}
 	return &Guard{inner: inner, port: port, proj: proj, act: make([]float64, n)}, nil
 }

@@ -58,8 +58,10 @@ func walkPanel(rng *rand.Rand, t, n int, dollarVol func(bar, asset int) float64)
 // (FlagConflict and/or Info.LiquidityLimited); whenever even the largest
 // sale the env allows, cap × close_t × volume_t (execution at the close
 // uses bar t's volume, computed here from the panel), leaves A above 0.3,
-// the guard sells exactly that much and flags the conflict, and only then;
-// once A is liquid the limit holds and nothing is flagged.
+// exactly that much is sold (the env clips the guard's sale) and the step
+// is counted as liquidity-limited; no step is a guard conflict (the guard
+// does not plan with the env's cap); once A is liquid the limit holds and
+// nothing is flagged.
 func TestGuardSellsIlliquidPositionAsFastAsLiquidityAllows(t *testing.T) {
 	const (
 		switchBar = 60
@@ -100,8 +102,12 @@ func TestGuardSellsIlliquidPositionAsFastAsLiquidityAllows(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if g.proj.Participation() != liqCap {
-				t.Fatalf("effective participation %v, want the env's cap %v", g.proj.Participation(), liqCap)
+			// The guard does not plan with the env's cap (projecting onto it
+			// would spread a clipped trade over assets nobody asked for);
+			// the env clips, the excess stays in cash, and the step is
+			// counted as liquidity-limited.
+			if g.proj.Participation() != 0 {
+				t.Fatalf("effective participation %v, want 0 (max_participation unset)", g.proj.Participation())
 			}
 			spec := g.Spec()
 			res := env.NewStepResult(spec)
@@ -140,9 +146,9 @@ func TestGuardSellsIlliquidPositionAsFastAsLiquidityAllows(t *testing.T) {
 					if math.Abs(sold-maxSale) > saleTol*v {
 						t.Fatalf("bar %d: sold %v of A, the cap allows %v (weight %v -> %v)", bar, sold, maxSale, w, exec)
 					}
-					if exec <= maxW || !conflict || in.LiquidityLimited != 1 {
-						t.Fatalf("bar %d: weight %v -> %v, conflict %v, liquidity-limited assets %d: want a flagged partial sale above %v",
-							bar, w, exec, conflict, in.LiquidityLimited, maxW)
+					if exec <= maxW || in.LiquidityLimited < 1 {
+						t.Fatalf("bar %d: weight %v -> %v, liquidity-limited assets %d: want a counted partial sale above %v",
+							bar, w, exec, in.LiquidityLimited, maxW)
 					}
 				} else if conflict {
 					t.Fatalf("bar %d: weight %v can reach %v, yet the step is a conflict", bar, w, maxW)
@@ -161,7 +167,7 @@ func TestGuardSellsIlliquidPositionAsFastAsLiquidityAllows(t *testing.T) {
 			// Not vacuous: most illiquid steps cannot reach the cap (at
 			// ≤ $600 of sales per bar, 60 bars sell at most $36k of the
 			// $90k position).
-			if stuck < 50 || tot.Count(FlagConflict) != stuck || tot.LiquidityLimited != limited || limited < stuck {
+			if stuck < 50 || tot.LiquidityLimited != limited || limited < stuck {
 				t.Errorf("%d steps stuck above %v, %d conflicts, %d liquidity-limited (totals %d)",
 					stuck, maxW, tot.Count(FlagConflict), limited, tot.LiquidityLimited)
 			}
@@ -347,12 +353,8 @@ func TestExecutedBreachesAreFlagged(t *testing.T) {
 		}
 		eff := gcfg
 		eff.MaxParticipation = g.proj.Participation()
-		want := ecfg.Costs.LiquidityCap
-		if gcfg.MaxParticipation > 0 {
-			want = math.Min(want, gcfg.MaxParticipation)
-		}
-		if eff.MaxParticipation != want {
-			t.Fatalf("world %d: effective participation %v, want min(max_participation %v, liquidity_cap %v)",
+		if eff.MaxParticipation != gcfg.MaxParticipation {
+			t.Fatalf("world %d: effective participation %v, want max_participation %v (the env's cap %v is the env's business)",
 				world, eff.MaxParticipation, gcfg.MaxParticipation, ecfg.Costs.LiquidityCap)
 		}
 		chk := newLimitChecker(eff, pan.Assets())
@@ -409,13 +411,6 @@ func TestExecutedBreachesAreFlagged(t *testing.T) {
 						tl.limitedOnly++
 					}
 				}
-				if mode == 0 {
-					// Fees and slippage are amounts in quote currency of the
-					// pre-trade value V; 1e-12 absorbs the guard's Tol.
-					if bound := 2*(in.Fees+in.Slippage)/s.value + 1e-12; in.Unfilled > bound {
-						t.Fatalf("%s: the env left %v of V undone at the close, more than the fee-sized %v", where, in.Unfilled, bound)
-					}
-				}
 				done = res.Terminated || res.Truncated
 			}
 		}
@@ -460,8 +455,8 @@ func TestEnvCapChangesNothingWhenLiquidityIsAmple(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if g.proj.Participation() != ecfg.Costs.LiquidityCap {
-			t.Fatalf("effective participation %v, want the env's %v", g.proj.Participation(), ecfg.Costs.LiquidityCap)
+		if g.proj.Participation() != 0 {
+			t.Fatalf("effective participation %v, want 0", g.proj.Participation())
 		}
 		ref := mustProjector(t, gcfg, n)
 		if ref.Participation() != 0 {

@@ -21,7 +21,7 @@ const (
 	FlagMaxWeight                    // a risky weight above its max_weight / asset_max_weight
 	FlagMinCash                      // cash below min_cash
 	FlagMaxGross                     // gross risky exposure above max_gross
-	FlagLiquidity                    // a trade larger than the participation cap (max_participation, or the env's tighter liquidity_cap) of the bar's dollar volume
+	FlagLiquidity                    // a trade larger than the participation cap (max_participation) of the bar's dollar volume
 	FlagBreaker                      // gross exposure above drawdown_gross while the breaker is active
 	FlagVolTarget                    // forecast volatility above vol_target: risky weights scaled into cash
 	FlagTurnover                     // turnover above max_turnover: only part of the move was made
@@ -131,7 +131,7 @@ func (t Totals) Count(f uint32) int {
 type Projector struct {
 	cfg    Config
 	n      int       // N+1
-	part   float64   // effective participation cap: cfg.MaxParticipation, tightened by Guard to the env's liquidity_cap; 0 = none
+	part   float64   // participation cap: cfg.MaxParticipation; 0 = none
 	maxW   []float64 // per-coordinate weight cap; maxW[0] = 1 (cash)
 	capped []bool    // a max-weight cap is configured for the asset
 	nonFin bool      // NonFinite == "error"
@@ -219,18 +219,8 @@ func NewProjector(cfg Config, assets []string) (*Projector, error) {
 // Config returns the configuration the Projector was built from.
 func (p *Projector) Config() Config { return p.cfg }
 
-// tightenParticipation lowers the effective participation cap to c when c
-// is a cap (> 0) tighter than the current one. Guard calls it with the
-// market env's liquidity_cap.
-func (p *Projector) tightenParticipation(c float64) {
-	if c > 0 && (p.part == 0 || c < p.part) {
-		p.part = c
-	}
-}
-
-// Participation returns the effective participation cap the projection
-// enforces: Config.MaxParticipation, or the liquidity_cap of the market env
-// under a Guard when that is tighter; 0 = none.
+// Participation returns the participation cap the projection enforces
+// (Config.MaxParticipation); 0 = none.
 func (p *Projector) Participation() float64 { return p.part }
 
 // Reset starts a new episode: the breaker is disarmed and forgets its
