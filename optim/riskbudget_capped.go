@@ -138,6 +138,9 @@ func (s *RiskBudgeter) SolveCapped(dst []float64, cov mat.Symmetric, budgets, up
 	if out.RCError > tol {
 		return out, fmt.Errorf("%w: capped risk budgeting: residual %g above the tolerance %g after %d Newton iterations", ErrIterationLimit, out.RCError, tol, out.Iter)
 	}
+	if out.KKT.Primal > 1e-9 {
+		return out, fmt.Errorf("%w: capped risk budgeting: the weights sum to 1%+g after %d Newton iterations", ErrIterationLimit, out.KKT.Primal, out.Iter)
+	}
 	return out, nil
 }
 
@@ -214,7 +217,7 @@ func (s *RiskBudgeter) capSolve(res *RiskBudgetResult, m int) error {
 		} else {
 			hi = ls
 		}
-		if hi-lo <= 1e-15*math.Max(1, math.Abs(ls)) {
+		if !math.IsInf(lo, 0) && !math.IsInf(hi, 0) && hi-lo <= 1e-15*math.Max(1, math.Abs(ls)) {
 			// The bracket cannot shrink further: Σx*(λ) jumps across 1
 			// (it cannot for a continuous x*, so this is rounding); the
 			// caller's residual check decides.
@@ -240,7 +243,14 @@ func (s *RiskBudgeter) capSolve(res *RiskBudgetResult, m int) error {
 		// cap binds.
 		slope := lam * sum(q) / total
 		next := ls - math.Log(total)/slope
-		if !(slope > 0) || !(next > lo && next < hi) {
+		// While one end of the bracket is still open, a step may at most
+		// double or halve λ: a flat Σx*(λ) (most assets at their caps)
+		// would otherwise send λ to ±Inf.
+		open := math.IsInf(lo, 0) || math.IsInf(hi, 0)
+		if open && math.Abs(next-ls) > math.Ln2 {
+			next = ls + math.Copysign(math.Ln2, next-ls)
+		}
+		if !(slope > 0) || !(next > lo && next < hi) || math.IsNaN(next) {
 			switch {
 			case !math.IsInf(lo, 0) && !math.IsInf(hi, 0):
 				next = 0.5 * (lo + hi)
@@ -251,6 +261,9 @@ func (s *RiskBudgeter) capSolve(res *RiskBudgetResult, m int) error {
 			}
 		}
 		nl := math.Exp(next)
+		if !(nl > 0) || math.IsInf(nl, 0) {
+			return fmt.Errorf("%w: capped risk budgeting: λ left the finite range (Σx = %g at λ = %g)", ErrIterationLimit, total, lam)
+		}
 		dl := nl - lam
 		// Predict x*(nl) on the current active set, kept inside (½x, 2x]
 		// and the caps; the inner Newton corrects the rest.

@@ -458,3 +458,30 @@ func TestRiskBudgetCappedEdges(t *testing.T) {
 		}
 	})
 }
+
+// TestRiskBudgetCappedFlatSum is a review's counterexample: two strongly
+// negatively correlated assets with equal budgets and a cap of 0.5458. The
+// outer Newton step on log λ used to jump to λ = +Inf (Σx*(λ) is nearly
+// flat there) and return both assets at the cap, summing to 1.0916, with no
+// error. The answer is (0.5458, 0.4542): unconstrained risk parity puts
+// 0.6129 in the first asset, so the cap binds there only.
+func TestRiskBudgetCappedFlatSum(t *testing.T) {
+	cov := mat.NewSymDense(2, []float64{2372.82, -3755.85, -3755.85, 5946.93})
+	b := []float64{0.5, 0.5}
+	u := []float64{0.5458, 0.5458}
+	w := make([]float64, 2)
+	var s RiskBudgeter
+	res, err := s.SolveCapped(w, cov, b, u)
+	if err != nil {
+		// A clear failure is acceptable (the caller falls back); a wrong
+		// answer without an error is not.
+		if !errors.Is(err, ErrIterationLimit) {
+			t.Fatalf("unexpected error kind: %v", err)
+		}
+		t.Logf("solver gave up cleanly: %v", err)
+		return
+	}
+	if math.Abs(w[0]+w[1]-1) > 1e-12 || math.Abs(w[0]-0.5458) > 1e-9 {
+		t.Fatalf("weights %v (sum %v, KKT %+v), want (0.5458, 0.4542)", w, w[0]+w[1], res.KKT)
+	}
+}

@@ -76,8 +76,12 @@ func (a *allocator) riskBudget(b []float64) (outcome, error) {
 		if b != nil {
 			name = RiskBudget
 		}
-		a.note("%s: constrained risk budgeting (Richard–Roncalli): %d assets at the cap %g; the others have risk contributions %.4g × their budgets",
-			name, res.Capped, a.wmax, res.Scale)
+		if res.Capped >= a.n {
+			a.note("%s: constrained risk budgeting (Richard–Roncalli): every asset at the cap %g (the only feasible portfolio)", name, a.wmax)
+		} else {
+			a.note("%s: constrained risk budgeting (Richard–Roncalli): %d assets at the cap %g; the others have risk contributions %.4g × their budgets",
+				name, res.Capped, a.wmax, res.Scale)
+		}
 	}
 	return outcome{w: w, kkt: res.KKT, rcErr: res.RCError, iter: res.Iter}, nil
 }
