@@ -151,8 +151,10 @@ func totalReturn(r []float64) float64 {
 func (r *seedRunner) trainBlocks(ctx context.Context, split int, blocks []eval.Range, a *Agent) (agents.Learner, error) {
 	need := r.cfg.Env.EpisodeLen + 2
 	var usable []eval.Range
+	first := r.ds.warmUp + r.cfg.Env.Window - 1 // the first bar a decision can be made at
 	for _, b := range blocks {
-		if b.Len() >= need && b.Start >= r.ds.warmUp+r.cfg.Env.Window {
+		b.Start = max(b.Start, first)
+		if b.Len() >= need {
 			usable = append(usable, b)
 		}
 	}

@@ -59,3 +59,15 @@ func TestCheckAssetNames(t *testing.T) {
 		t.Errorf("known fee asset: %v", err)
 	}
 }
+
+// TestCPCVTrainsOnTheFirstGroup runs CPCV with three groups and one test
+// group: the splits that test group 1 or 2 must train on group 0, which
+// starts at the first usable bar (it used to be dropped, and the split
+// failed with "no training block … long enough").
+func TestCPCVTrainsOnTheFirstGroup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains agents")
+	}
+	runTiny(t, "testdata/tiny_agents.toml", filepath.Join(t.TempDir(), "run"), 1,
+		"walkforward.cpcv_groups=3", "walkforward.cpcv_test_groups=1", "report.bootstrap=0")
+}
