@@ -140,14 +140,20 @@ func TestCrewWaitsForClaimedBlock(t *testing.T) {
 func TestCrewSchedule(t *testing.T) {
 	const n = 6
 	var counts [n]atomic.Int64
-	var stall atomic.Bool
+	var stall, claimed atomic.Bool
 	c := newCrew(n, 2, func(i int) {
 		counts[i].Add(1)
 		if stall.Load() {
 			switch i {
 			case 0:
-				time.Sleep(20 * time.Millisecond) // the worker claims its first chunk meanwhile
+				// Wait until the worker has claimed its block (item 3 has
+				// started), so that the caller must then wait for it: a
+				// fixed sleep here was flaky on a loaded machine.
+				for deadline := time.Now().Add(10 * time.Second); !claimed.Load() && time.Now().Before(deadline); {
+					time.Sleep(time.Millisecond)
+				}
 			case 3:
+				claimed.Store(true)
 				time.Sleep(40 * time.Millisecond) // the caller waits for it
 			}
 		}
@@ -206,6 +212,7 @@ func TestCrewSchedule(t *testing.T) {
 		t.Errorf("after a stall: parallel %v, probe %d, until %d; want true, 0, 0", c.parallel, c.probe, c.untilProbe)
 	}
 	stall.Store(false)
+	claimed.Store(false)
 	run()
 	if c.probe != 2*crewProbe-1 {
 		t.Errorf("the run after a stall: probe %d, want %d", c.probe, 2*crewProbe-1)
