@@ -914,9 +914,9 @@ func shellQuote(s string) string {
 
 // agentRoot derives the root seed of agent a's training from base (the
 // seed of one fold): it depends on the agent's name, through a stable
-// 64-bit FNV-1a hash, and not on the agent's position among the agents, so
-// adding, removing or renaming another agent leaves an agent's results
-// unchanged.
+// FNV-1a hash (of which the seed stream keeps the low 48 bits), and not on
+// the agent's position among the agents, so adding, removing or renaming
+// another agent leaves an agent's results unchanged.
 func agentRoot(base uint64, a *Agent) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(a.Name))

@@ -767,6 +767,9 @@ func Optimize(o OptimizeOptions) (*OptimizeResult, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := checkBudgetCap(b, o.MaxWeight); err != nil {
+			return nil, err
+		}
 		sum := 0.0
 		for _, x := range b {
 			sum += x
@@ -840,6 +843,23 @@ func parseBudgets(list string, assets []string) ([]float64, error) {
 		return nil, &usageErr{fmt.Sprintf("--budgets sum to %v; give at least one positive budget", sum)}
 	}
 	return b, nil
+}
+
+// checkBudgetCap refuses --budgets and --max-weight that no portfolio can
+// meet: an asset with a zero risk budget holds nothing, so the assets with
+// positive budgets must be able to hold everything under the cap.
+func checkBudgetCap(b []float64, maxW float64) error {
+	k := 0
+	for _, x := range b {
+		if x > 0 {
+			k++
+		}
+	}
+	if float64(k)*maxW < 1-1e-12 {
+		return &usageErr{fmt.Sprintf("--budgets gives %d asset(s) a positive budget and --max-weight %g caps each, so they can hold at most %.4g of the portfolio (zero-budget assets hold nothing): raise --max-weight to at least %.4g or give more assets a budget",
+			k, maxW, float64(k)*maxW, math.Ceil(1e4/float64(k))/1e4)}
+	}
+	return nil
 }
 
 // checkMaxWeight refuses a --max-weight below 1/N: long-only weights sum
@@ -1103,6 +1123,9 @@ func backtestMethodFlags(o BacktestOptions, method string, assets []string, bc *
 	case o.Budgets != "":
 		b, err := parseBudgets(o.Budgets, assets)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkBudgetCap(b, o.MaxWeight); err != nil {
 			return nil, err
 		}
 		bc.Budgets = b

@@ -561,3 +561,17 @@ func TestIntervalMismatchNamesKey(t *testing.T) {
 		t.Errorf("interval in the file: error %v, want it located in hourly.toml", err)
 	}
 }
+
+// TestBudgetCapInfeasible checks that budgets and a cap no portfolio can
+// meet are a usage error up front (they used to fall back on every bar).
+func TestBudgetCapInfeasible(t *testing.T) {
+	if err := checkBudgetCap([]float64{1, 0, 0}, 0.5); err == nil || !IsUsageError(err) || !strings.Contains(err.Error(), "at least 1") {
+		t.Errorf("one budget, cap 0.5: %v", err)
+	}
+	if err := checkBudgetCap([]float64{1, 1, 0}, 0.5); err != nil {
+		t.Errorf("two budgets, cap 0.5: %v", err)
+	}
+	if err := checkBudgetCap([]float64{1, 1, 1}, 0.3); err == nil {
+		t.Error("three budgets, cap 0.3: accepted")
+	}
+}
