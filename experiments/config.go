@@ -283,8 +283,15 @@ func (c *Config) validate() ConfigErrors {
 	if !(c.Costs.InitialCapital > 0) {
 		errs = append(errs, fieldErr("costs.initial_capital", "%v must be > 0", c.Costs.InitialCapital))
 	}
+	files := map[string]string{} // file name of a strategy's outputs → its name
 	for _, a := range c.Agents {
 		errs = append(errs, a.validate(c)...)
+		if other, ok := files[slugName(a.Name)]; ok {
+			errs = append(errs, &ConfigError{Key: "agents." + a.Name,
+				Msg: fmt.Sprintf("writes to the same files as agent %q (names are compared case-insensitively)", other),
+				Fix: "rename one of the two agents"})
+		}
+		files[slugName(a.Name)] = a.Name
 	}
 	if c.Data.Source == "synthetic" && c.Market.Synthetic.Assets >= 1 {
 		errs = append(errs, c.checkAssets(c.Market.Synthetic.Assets)...)

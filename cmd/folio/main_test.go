@@ -98,6 +98,7 @@ func TestBrokenConfigs(t *testing.T) {
 		"negative_fee.toml":            `negative_fee.toml:6: key costs.taker_bps = -5: must be in [0, 1000] bps`,
 		"balanced_without_labels.toml": `balanced_without_labels.toml:9: key env.regime_sampling: "balanced" needs regime labels, but data.regimes = "none"`,
 		"unknown_fee_asset.toml":       `unknown_fee_asset.toml:5: key costs.asset: entry 1 names asset "SYN1", which is not in the data (SYN01, SYN02,`,
+		"agent_names_clash.toml":       `agent_names_clash.toml:8: key agents.ppo: writes to the same files as agent "PPO"`,
 		"misspelt_value.toml":          `misspelt_value.toml:6: key env.reward = "log_grwth": want one of log_growth, differential_sharpe, drawdown_penalised, turnover_penalised, vol_scaled (did you mean "log_growth"?)`,
 		"vol_feature_range.toml":       `vol_feature_range.toml:8: key agents.a.vol_features: index 40 is not an observed per-asset feature (there are 13) (use indices of forecast-volatility features among 0=logret,`,
 		"return_feature_range.toml":    `return_feature_range.toml:7: key agents.a.return_feature: 20 is not an observed per-asset feature index (there are 13) (use -1 (no cross-asset statistics) or one of 0=logret,`,
