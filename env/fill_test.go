@@ -164,9 +164,6 @@ func TestMarketReportsPartialFills(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.LiquidityCap() != 0.1 {
-				t.Fatalf("LiquidityCap() = %v, want 0.1", m.LiquidityCap())
-			}
 			res := NewStepResult(m.Spec())
 			if _, err := m.Reset(res.Obs, 0); err != nil {
 				t.Fatal(err)

@@ -621,12 +621,5 @@ func (m *Market) Value() float64 { return m.value }
 // Peak returns the highest portfolio value seen this episode.
 func (m *Market) Peak() float64 { return m.peak }
 
-// LiquidityCap returns the configured liquidity cap (costs.liquidity_cap):
-// the largest trade per bar and asset as a fraction of the dollar volume of
-// the bar the trade executes in (bar t at the close, bar t+1 with
-// execution "next_open"); 0 = no cap. A risk guard over the env plans with
-// it (see env/guard).
-func (m *Market) LiquidityCap() float64 { return m.cfg.Costs.LiquidityCap }
-
 // Start returns the start bar of the current episode.
 func (m *Market) Start() int { return m.t0 }

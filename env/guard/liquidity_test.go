@@ -106,8 +106,8 @@ func TestGuardSellsIlliquidPositionAsFastAsLiquidityAllows(t *testing.T) {
 			// would spread a clipped trade over assets nobody asked for);
 			// the env clips, the excess stays in cash, and the step is
 			// counted as liquidity-limited.
-			if g.proj.Participation() != 0 {
-				t.Fatalf("effective participation %v, want 0 (max_participation unset)", g.proj.Participation())
+			if g.proj.Config().MaxParticipation != 0 {
+				t.Fatalf("effective participation %v, want 0 (max_participation unset)", g.proj.Config().MaxParticipation)
 			}
 			spec := g.Spec()
 			res := env.NewStepResult(spec)
@@ -352,7 +352,7 @@ func TestExecutedBreachesAreFlagged(t *testing.T) {
 			t.Fatal(err)
 		}
 		eff := gcfg
-		eff.MaxParticipation = g.proj.Participation()
+		eff.MaxParticipation = g.proj.Config().MaxParticipation
 		if eff.MaxParticipation != gcfg.MaxParticipation {
 			t.Fatalf("world %d: effective participation %v, want max_participation %v (the env's cap %v is the env's business)",
 				world, eff.MaxParticipation, gcfg.MaxParticipation, ecfg.Costs.LiquidityCap)
@@ -455,12 +455,12 @@ func TestEnvCapChangesNothingWhenLiquidityIsAmple(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if g.proj.Participation() != 0 {
-			t.Fatalf("effective participation %v, want 0", g.proj.Participation())
+		if g.proj.Config().MaxParticipation != 0 {
+			t.Fatalf("effective participation %v, want 0", g.proj.Config().MaxParticipation)
 		}
 		ref := mustProjector(t, gcfg, n)
-		if ref.Participation() != 0 {
-			t.Fatalf("a bare Projector has participation %v, want 0", ref.Participation())
+		if ref.Config().MaxParticipation != 0 {
+			t.Fatalf("a bare Projector has participation %v, want 0", ref.Config().MaxParticipation)
 		}
 		spec := g.Spec()
 		res := env.NewStepResult(spec)

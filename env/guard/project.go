@@ -21,7 +21,7 @@ const (
 	FlagMaxWeight                    // a risky weight above its max_weight / asset_max_weight
 	FlagMinCash                      // cash below min_cash
 	FlagMaxGross                     // gross risky exposure above max_gross
-	FlagLiquidity                    // a trade larger than the participation cap (max_participation) of the bar's dollar volume
+	FlagLiquidity                    // a trade larger than max_participation of the bar's dollar volume
 	FlagBreaker                      // gross exposure above drawdown_gross while the breaker is active
 	FlagVolTarget                    // forecast volatility above vol_target: risky weights scaled into cash
 	FlagTurnover                     // turnover above max_turnover: only part of the move was made
@@ -131,7 +131,6 @@ func (t Totals) Count(f uint32) int {
 type Projector struct {
 	cfg    Config
 	n      int       // N+1
-	part   float64   // participation cap: cfg.MaxParticipation; 0 = none
 	maxW   []float64 // per-coordinate weight cap; maxW[0] = 1 (cash)
 	capped []bool    // a max-weight cap is configured for the asset
 	nonFin bool      // NonFinite == "error"
@@ -182,7 +181,6 @@ func NewProjector(cfg Config, assets []string) (*Projector, error) {
 		maxW:   make([]float64, n),
 		capped: make([]bool, n),
 		nonFin: cfg.NonFinite == NonFiniteError,
-		part:   cfg.MaxParticipation,
 		cur:    make([]float64, n),
 		lo:     make([]float64, n),
 		hi:     make([]float64, n),
@@ -219,10 +217,6 @@ func NewProjector(cfg Config, assets []string) (*Projector, error) {
 // Config returns the configuration the Projector was built from.
 func (p *Projector) Config() Config { return p.cfg }
 
-// Participation returns the participation cap the projection enforces
-// (Config.MaxParticipation); 0 = none.
-func (p *Projector) Participation() float64 { return p.part }
-
 // Reset starts a new episode: the breaker is disarmed and forgets its
 // high-water mark. Totals are kept.
 func (p *Projector) Reset() {
@@ -251,7 +245,7 @@ func (p *Projector) Project(dst, req []float64, st State) (Report, error) {
 	if len(dst) != n || len(req) != n || len(st.Weights) != n {
 		panic("guard: allocation length mismatch")
 	}
-	if (p.part > 0 || p.cfg.VolTarget > 0) && st.Market == nil {
+	if (p.cfg.MaxParticipation > 0 || p.cfg.VolTarget > 0) && st.Market == nil {
 		panic("guard: State.Market is nil but the liquidity or vol cap needs it")
 	}
 	if st.Market != nil && (st.Market.N() != n-1 || st.Bar < 0 || st.Bar >= st.Market.T()) {
@@ -423,9 +417,9 @@ func (p *Projector) cleanWeights(w []float64) error {
 }
 
 // liquidity returns how far (in weight) risky asset a may trade at st.Bar:
-// the effective participation cap (p.part) · dollar volume / value, 0 for a
-// bar without volume (such an asset cannot trade, as in the market env,
-// whether or not a cap is set), +Inf without a cap or without st.Market.
+// max_participation · dollar volume / value, 0 for a bar without volume
+// (such an asset cannot trade, as in the market env, whether or not
+// max_participation is set), +Inf without a cap or without st.Market.
 func (p *Projector) liquidity(st State, a int) float64 {
 	if st.Market == nil {
 		return math.Inf(1)
@@ -434,10 +428,10 @@ func (p *Projector) liquidity(st State, a int) float64 {
 	switch {
 	case dv == 0:
 		return 0
-	case p.part == 0 || st.Value == 0:
+	case p.cfg.MaxParticipation == 0 || st.Value == 0:
 		return math.Inf(1)
 	}
-	return p.part * dv / st.Value
+	return p.cfg.MaxParticipation * dv / st.Value
 }
 
 // inBox reports whether req lies in the box of this call and sums to one,
