@@ -689,19 +689,8 @@ func checkOptimizeFlags(o OptimizeOptions) error {
 	if err := checkChoice("--method", o.Method, portfolio.Methods()); err != nil {
 		return err
 	}
-	if err := checkChoice("--cov", o.Cov, portfolio.Estimators()); err != nil {
+	if err := checkEstimationFlags(o.Cov, o.Mean, o.RiskFree, "per-bar rate > −1 (e.g. 0.0001 per day ≈ 3.7% a year)", o.MaxWeight); err != nil {
 		return err
-	}
-	if o.Mean != "" {
-		if err := checkChoice("--mean", o.Mean, MeanEstimators()); err != nil {
-			return err
-		}
-	}
-	if math.IsNaN(o.RiskFree) || math.IsInf(o.RiskFree, 0) || o.RiskFree <= -1 {
-		return &usageErr{fmt.Sprintf("--risk-free %v: want a finite per-bar rate > −1 (e.g. 0.0001 per day ≈ 3.7%% a year)", o.RiskFree)}
-	}
-	if math.IsNaN(o.MaxWeight) || o.MaxWeight <= 0 || o.MaxWeight > 1 {
-		return &usageErr{fmt.Sprintf("--max-weight %v: want a cap in (0, 1]", o.MaxWeight)}
 	}
 	if math.IsNaN(o.Lambda) || math.IsInf(o.Lambda, 0) || o.Lambda <= 0 {
 		return &usageErr{fmt.Sprintf("--lambda %v: want a finite risk aversion > 0", o.Lambda)}
@@ -1148,6 +1137,26 @@ func backtestMethodFlags(o BacktestOptions, method string, assets []string, bc *
 	return notes, nil
 }
 
+// checkEstimationFlags validates the estimator and constraint flags that
+// optimize and backtest share; rateUnit says what --risk-free means.
+func checkEstimationFlags(cov, mean string, riskFree float64, rateUnit string, maxW float64) error {
+	if err := checkChoice("--cov", cov, portfolio.Estimators()); err != nil {
+		return err
+	}
+	if mean != "" {
+		if err := checkChoice("--mean", mean, MeanEstimators()); err != nil {
+			return err
+		}
+	}
+	if math.IsNaN(riskFree) || math.IsInf(riskFree, 0) || riskFree <= -1 {
+		return &usageErr{fmt.Sprintf("--risk-free %v: want a finite %s", riskFree, rateUnit)}
+	}
+	if math.IsNaN(maxW) || maxW <= 0 || maxW > 1 {
+		return &usageErr{fmt.Sprintf("--max-weight %v: want a cap in (0, 1]", maxW)}
+	}
+	return nil
+}
+
 // checkBacktestFlags validates the flags that name a choice or a number
 // with a range, before any file is read.
 func checkBacktestFlags(o BacktestOptions) error {
@@ -1160,19 +1169,8 @@ func checkBacktestFlags(o BacktestOptions) error {
 	if o.DriftBand > 0 && o.Strategy != baseline.EqualWeight && !strings.HasPrefix(o.Strategy, "weights=") {
 		return &usageErr{fmt.Sprintf("--drift-band applies to --strategy %s and weights=w1,w2,... only, not %q", baseline.EqualWeight, o.Strategy)}
 	}
-	if err := checkChoice("--cov", o.Cov, portfolio.Estimators()); err != nil {
+	if err := checkEstimationFlags(o.Cov, o.Mean, o.RiskFree, "annualised rate > −1 (e.g. 0.04 for 4% a year)", o.MaxWeight); err != nil {
 		return err
-	}
-	if o.Mean != "" {
-		if err := checkChoice("--mean", o.Mean, MeanEstimators()); err != nil {
-			return err
-		}
-	}
-	if math.IsNaN(o.RiskFree) || math.IsInf(o.RiskFree, 0) || o.RiskFree <= -1 {
-		return &usageErr{fmt.Sprintf("--risk-free %v: want a finite annualised rate > −1 (e.g. 0.04 for 4%% a year)", o.RiskFree)}
-	}
-	if math.IsNaN(o.MaxWeight) || o.MaxWeight <= 0 || o.MaxWeight > 1 {
-		return &usageErr{fmt.Sprintf("--max-weight %v: want a cap in (0, 1]", o.MaxWeight)}
 	}
 	if !(o.InitialCapital > 0) || math.IsInf(o.InitialCapital, 0) {
 		return &usageErr{fmt.Sprintf("--initial-capital %v: want a finite amount > 0", o.InitialCapital)}
