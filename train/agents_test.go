@@ -18,37 +18,10 @@ import (
 	"github.com/folio-rl/folio/agents/ddpg"
 	"github.com/folio-rl/folio/agents/ppo"
 	"github.com/folio-rl/folio/env"
-	"github.com/folio-rl/folio/env/envtest"
 	"github.com/folio-rl/folio/internal/seed"
 	"github.com/folio-rl/folio/nets"
 	"github.com/folio-rl/folio/train"
 )
-
-// agVec builds a Vec of n market envs (as ttVec) stepped by workers
-// goroutines.
-func agVec(t *testing.T, n, workers int) *env.Vec {
-	t.Helper()
-	p := envtest.RandomPanel(300, 3, 11)
-	fs := envtest.Features(p)
-	cfg := env.Defaults()
-	cfg.Window = 4
-	cfg.EpisodeLen = 24
-	cfg.Costs.Slippage = env.SlipSpread
-	envs := make([]env.Env, n)
-	for i := range envs {
-		m, err := env.New(p, fs, nil, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		envs[i] = m
-	}
-	v, err := env.NewVec(envs, workers)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close() })
-	return v
-}
 
 // agAlgo is a tiny configuration of one learner with its training budget.
 type agAlgo struct {

@@ -22,6 +22,13 @@ import (
 // ttVec builds a Vec of n market envs over a small random panel.
 func ttVec(t *testing.T, n int) *env.Vec {
 	t.Helper()
+	return agVec(t, n, 1)
+}
+
+// agVec builds a Vec of n market envs over a small random panel, stepped
+// by workers goroutines.
+func agVec(t *testing.T, n, workers int) *env.Vec {
+	t.Helper()
 	p := envtest.RandomPanel(300, 3, 11)
 	fs := envtest.Features(p)
 	cfg := env.Defaults()
@@ -36,7 +43,7 @@ func ttVec(t *testing.T, n int) *env.Vec {
 		}
 		envs[i] = m
 	}
-	v, err := env.NewVec(envs, 1)
+	v, err := env.NewVec(envs, workers)
 	if err != nil {
 		t.Fatal(err)
 	}
