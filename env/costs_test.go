@@ -332,8 +332,8 @@ func TestRebalanceMatchesLedger(t *testing.T) {
 	const n = 5
 	w, wp, exec := make([]float64, n+1), make([]float64, n+1), make([]float64, n+1)
 	dv := make([]float64, n)
-	var worstMu, worstW float64
-	var clipped, scaled int
+	var worstMu, worstW, worstFill float64
+	var clipped, scaled, cut int
 	for trial := 0; trial < 400; trial++ {
 		c := randCosts(rng, n)
 		value := math.Exp(4 + 10*rng.Float64())
@@ -377,11 +377,54 @@ func TestRebalanceMatchesLedger(t *testing.T) {
 		if math.Abs(exec[0]-(1-risky)) > 1e-12 {
 			t.Fatalf("trial %d: executed cash %.17g, ledger %.17g", trial, exec[0], 1-risky)
 		}
+		// The partial-fill report (Info.LiquidityLimited, Info.Unfilled):
+		// an asset is cut short when its ledger trade differs from the
+		// wanted μ·w_i − w'_i, and Unfilled is Σ|wanted − traded|, to
+		// 1e-12 as the weights. The count is exact except where the
+		// ledger's λ is within its bisection width of 1, so it is checked
+		// between the assets cut by more than 1e-12 and every asset the
+		// ledger clips or scales.
+		var unfilled float64
+		strict, loose := 0, 0
+		for i := 1; i <= n; i++ {
+			want := muRef*w[i] - wp[i]
+			d := math.Max(math.Min(want, ref.limit[i-1]), -ref.limit[i-1])
+			if d > 0 {
+				d *= lam
+			}
+			gap := math.Abs(want - d)
+			unfilled += gap
+			if gap > 1e-12 {
+				strict++
+			}
+			if d != want {
+				loose++
+			}
+		}
+		if r.short < strict || r.short > loose {
+			t.Fatalf("trial %d: %d assets reported cut short, the ledger cuts %d (%d by more than 1e-12)", trial, r.short, loose, strict)
+		}
+		worstFill = max(worstFill, math.Abs(r.unfilled-unfilled))
+		if math.Abs(r.unfilled-unfilled) > 1e-12 {
+			t.Fatalf("trial %d: unfilled %.17g, ledger %.17g", trial, r.unfilled, unfilled)
+		}
+		if r.short == 0 {
+			for i := range w {
+				if exec[i] != w[i] {
+					t.Fatalf("trial %d: no asset cut short but executed %v ≠ target %v", trial, exec, w)
+				}
+			}
+		} else {
+			cut++
+		}
+	}
+	if cut < 50 {
+		t.Errorf("only %d of 400 trials cut a trade short", cut)
 	}
 	if clipped < 50 || scaled < 5 {
 		t.Errorf("only %d clipped and %d cash-scaled cases out of 400: the test does not exercise partial fills", clipped, scaled)
 	}
-	t.Logf("largest deviations from the ledger: μ %.2g, weights %.2g (%d clipped, %d with scaled buys)", worstMu, worstW, clipped, scaled)
+	t.Logf("largest deviations from the ledger: μ %.2g, weights %.2g, unfilled %.2g (%d clipped, %d with scaled buys, %d cut short)", worstMu, worstW, worstFill, clipped, scaled, cut)
 }
 
 // TestLinearIsFirstOrder checks that the linear model agrees with the exact
