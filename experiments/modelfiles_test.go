@@ -137,7 +137,7 @@ func TestBestModelKeepsItsObsStats(t *testing.T) {
 	if ok, err := readJSON(filepath.Join(dir, "train.json"), &ti); !ok || err != nil {
 		t.Fatalf("train.json: %v", err)
 	}
-	ds, err := loadData(c, func(warmUp, bars int) int { return max(warmUp+1, bars-c.WalkForward.Test) })
+	ds, err := loadData(c, c.trainOnlyEnd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,19 +234,7 @@ func TestDDPGWarmStartLoadsWeightsOnly(t *testing.T) {
 		}
 	}
 	// The final actors of both folds equal.
-	ds, err := loadData(c, func(warmUp, bars int) int { return min(bars, warmUp+c.Env.Window-1+c.WalkForward.Train) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, _, err := c.plan(ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &seedRunner{cfg: c, ds: ds, folds: plan, seed: c.Experiment.Seed, st: &status{quiet: true}}
-	spec, err := r.spec(plan[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := testSpec(t, c)
 	var actors [][]float64
 	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.Name() != "final.model" || filepath.Base(filepath.Dir(path)) != "ddpg.train" {

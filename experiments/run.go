@@ -237,10 +237,7 @@ func Run(ctx context.Context, c *Config, opt RunOptions) (*RunResult, error) {
 	}
 	st.printf("folio: run directory %s", dir)
 	var plan []eval.Fold
-	ds, err := loadData(c, func(warmUp, bars int) int {
-		// Regime thresholds are fitted on the first training window only.
-		return min(bars, warmUp+c.Env.Window-1+c.WalkForward.Train)
-	})
+	ds, err := loadData(c, c.firstTrainEnd)
 	if err != nil {
 		return nil, err
 	}
@@ -890,6 +887,18 @@ func openMetrics(path, dir string) (*os.File, error) {
 		return nil, err
 	}
 	return os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+}
+
+// firstTrainEnd bounds the bars a walk-forward run fits its regime labeller
+// on: the end of the first training window.
+func (c *Config) firstTrainEnd(warmUp, bars int) int {
+	return min(bars, warmUp+c.Env.Window-1+c.WalkForward.Train)
+}
+
+// trainOnlyEnd bounds the bars `folio train` fits its regime labeller on:
+// every bar but the last walkforward.test, which it holds out.
+func (c *Config) trainOnlyEnd(warmUp, bars int) int {
+	return max(warmUp+1, bars-c.WalkForward.Test)
 }
 
 // resumeCommand is the command line that continues an interrupted run:

@@ -75,14 +75,7 @@ func runOnFiles(t *testing.T, data, out string) leakRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, err := loadData(c, func(warmUp, bars int) int { return min(bars, warmUp+c.Env.Window-1+c.WalkForward.Train) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	folds, _, err := c.plan(ds)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds, folds := testPlan(t, c)
 	return leakRun{dir: out, ds: ds, folds: folds}
 }
 

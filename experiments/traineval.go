@@ -57,7 +57,7 @@ func Train(ctx context.Context, c *Config, opt RunOptions) (*TrainResult, error)
 			return nil, err
 		}
 	}
-	ds, err := loadData(c, func(warmUp, bars int) int { return max(warmUp+1, bars-c.WalkForward.Test) })
+	ds, err := loadData(c, c.trainOnlyEnd)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +158,7 @@ func Eval(ctx context.Context, dir string, o EvalOptions) (*RunResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	ds, err := loadData(c, func(warmUp, bars int) int { return max(warmUp+1, bars-c.WalkForward.Test) })
+	ds, err := loadData(c, c.trainOnlyEnd)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package experiments
 import (
 	"context"
 	"encoding/json"
+	"github.com/folio-rl/folio/env"
 	"math"
 	"os"
 	"path/filepath"
@@ -43,19 +44,7 @@ func ppoOnlyTiny(t *testing.T) string {
 // concatenated per fold).
 func foldPolicyOutputs(t *testing.T, c *Config, dir string, folds int) [][]float64 {
 	t.Helper()
-	ds, err := loadData(c, func(warmUp, bars int) int { return min(bars, warmUp+c.Env.Window-1+c.WalkForward.Train) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, _, err := c.plan(ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &seedRunner{cfg: c, ds: ds, folds: plan, seed: c.Experiment.Seed, st: &status{quiet: true}}
-	spec, err := r.spec(plan[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := testSpec(t, c)
 	var a *Agent
 	for _, x := range c.Agents {
 		if x.Name == "ppo" {
@@ -249,4 +238,30 @@ func TestRunCPCV(t *testing.T) {
 			t.Errorf("report.md lacks %q", h)
 		}
 	}
+}
+
+// testPlan loads c's data as a walk-forward run does and plans its folds.
+func testPlan(t *testing.T, c *Config) (*dataset, []eval.Fold) {
+	t.Helper()
+	ds, err := loadData(c, c.firstTrainEnd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, _, err := c.plan(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds, plan
+}
+
+// testSpec returns the env spec of c's first fold, as agents see it.
+func testSpec(t *testing.T, c *Config) env.Spec {
+	t.Helper()
+	ds, plan := testPlan(t, c)
+	r := &seedRunner{cfg: c, ds: ds, folds: plan, seed: c.Experiment.Seed, st: &status{quiet: true}}
+	spec, err := r.spec(plan[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
 }
