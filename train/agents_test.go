@@ -170,7 +170,7 @@ func TestInterruptedUpdateResumes(t *testing.T) {
 				t.Fatalf("interrupted run returned %v, want an error wrapping context.Canceled", err)
 			}
 			perIter := alg.steps / alg.iters
-			if steps, ok := train.CheckpointSteps(dir); !ok || steps != at*perIter {
+			if steps, ok, _ := train.CheckpointState(dir); !ok || steps != at*perIter {
 				t.Fatalf("checkpoint at %d env steps (%v), want %d (the end of the interrupted update's iteration)", steps, ok, at*perIter)
 			}
 			if p := readPerf(t, dir); !p.Interrupted || p.Steps != at*perIter || p.Iterations != at {

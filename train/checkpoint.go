@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -33,7 +34,6 @@ import (
 const (
 	checkpointMagic   = "FOLIOCKP"
 	checkpointVersion = 3
-	checkpointFile    = CheckpointFile
 )
 
 // ErrCheckpoint is wrapped by errors about unreadable or mismatched checkpoints.
@@ -191,13 +191,13 @@ func saveCheckpoint(dir, hash string, l agents.Learner, vec *env.Vec, st *state)
 	w.bytes([]byte(l.Name()))
 	w.bytes(ls)
 	w.bytes(vs)
-	return writeModel(dir, checkpointFile, w.buf.Bytes())
+	return writeModel(dir, CheckpointFile, w.buf.Bytes())
 }
 
 // loadCheckpoint restores st, the learner and the envs from dir's checkpoint.
 // It returns false (and no error) when there is no checkpoint.
 func loadCheckpoint(dir, hash string, l agents.Learner, vec *env.Vec, st *state) (bool, error) {
-	path := filepath.Join(dir, checkpointFile)
+	path := filepath.Join(dir, CheckpointFile)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
@@ -277,39 +277,28 @@ func short(h string) string {
 // CheckpointFile is the name of the checkpoint in a training directory.
 const CheckpointFile = "checkpoint.bin"
 
-// CheckpointSteps returns the env-step count recorded in dir's checkpoint,
-// and false when there is no readable checkpoint.
-func CheckpointSteps(dir string) (int, bool) {
-	steps, ok, _ := CheckpointState(dir)
-	return steps, ok
-}
-
-// CheckpointState is CheckpointSteps that also says whether a checkpoint
+// CheckpointState returns the env-step count recorded in dir's checkpoint
+// (ok false when there is no readable checkpoint), and whether a checkpoint
 // file exists that this build cannot read (another format version, or a
 // damaged file): resuming from it would fail, so a caller must not act as
 // if there were no checkpoint (e.g. truncate the metrics log) first.
 func CheckpointState(dir string) (steps int, ok, unreadable bool) {
-	if _, err := os.Stat(filepath.Join(dir, checkpointFile)); err != nil {
-		return 0, false, false
+	data, err := os.ReadFile(filepath.Join(dir, CheckpointFile))
+	if err != nil {
+		return 0, false, !errors.Is(err, fs.ErrNotExist)
 	}
-	steps, ok = checkpointSteps(dir)
-	return steps, ok, !ok
-}
-
-func checkpointSteps(dir string) (int, bool) {
-	data, err := os.ReadFile(filepath.Join(dir, checkpointFile))
-	if err != nil || !bytes.HasPrefix(data, []byte(checkpointMagic)) {
-		return 0, false
+	if !bytes.HasPrefix(data, []byte(checkpointMagic)) {
+		return 0, false, true
 	}
 	r := &ckReader{r: bytes.NewReader(data[len(checkpointMagic):])}
 	if r.u64() != checkpointVersion {
-		return 0, false
+		return 0, false, true
 	}
 	r.bytes() // config hash
 	r.u64()   // iteration
-	steps := int(r.u64())
+	steps = int(r.u64())
 	if r.err != nil {
-		return 0, false
+		return 0, false, true
 	}
-	return steps, true
+	return steps, true, false
 }

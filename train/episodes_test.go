@@ -287,7 +287,7 @@ func TestEpisodeWindowResume(t *testing.T) {
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("interrupted run: %v", err)
 			}
-			if steps, ok := train.CheckpointSteps(dir); !ok || steps != tc.at*12 {
+			if steps, ok, _ := train.CheckpointState(dir); !ok || steps != tc.at*12 {
 				t.Fatalf("checkpoint at %d steps (%v), want %d", steps, ok, tc.at*12)
 			}
 			second, l, err := run(context.Background(), dir, true, nil, nil)

@@ -297,7 +297,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 			if l.count != 5 {
 				t.Fatalf("interrupted after %d updates, want 5", l.count)
 			}
-			if steps, ok := train.CheckpointSteps(dir); !ok || steps != 5*4*10 {
+			if steps, ok, _ := train.CheckpointState(dir); !ok || steps != 5*4*10 {
 				t.Fatalf("checkpoint at %d steps (%v), want %d", steps, ok, 5*4*10)
 			}
 			res, l, v, err = run(context.Background(), dir, true, nil, &second, nil)
